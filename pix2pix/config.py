@@ -1,0 +1,95 @@
+"""Configuration dataclasses with the paper's defaults, and their command-line form.
+
+Each dataclass is the single source of a group of settings: `add_arguments` turns its
+fields into flags, `from_arguments` reads them back, so there is no separate options tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+Norm = Literal["batch", "instance"]
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """U-Net generator (paper section 3.2.1, appendix 6.1.1); defaults are U-Net-256."""
+
+    in_channels: int = 3
+    out_channels: int = 3
+    ngf: int = 64  # filters in the first encoder layer; 64 is the paper's C64
+    num_downs: int = 8  # 8 halvings take 256x256 to 1x1; 7 for U-Net-128
+    norm: Norm = "batch"
+    dropout: float = 0.5  # in the first three decoder blocks: the model's only noise source
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    """PatchGAN discriminator (appendix 6.1.2); n_layers=3 gives the 70x70 receptive field."""
+
+    in_channels: int = 6  # the (input, output) pair, concatenated on channels
+    ndf: int = 64
+    n_layers: int = 3  # 1 -> 16x16, 3 -> 70x70, 5 -> 286x286 patches
+    norm: Norm = "batch"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation and data settings; defaults follow the paper (section 4, appendix 6.2)."""
+
+    lambda_l1: float = 100.0
+    gan_mode: Literal["vanilla", "lsgan"] = "vanilla"
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    n_epochs: int = 100  # epochs at the initial learning rate
+    n_epochs_decay: int = 100  # epochs of linear decay to zero
+    batch_size: int = 1
+    load_size: int = 286  # random jitter: resize to 286 ...
+    crop_size: int = 256  # ... then random-crop back to 256
+    flip: bool = True
+    direction: Literal["AtoB", "BtoA"] = "AtoB"
+    seed: int = 0
+
+
+Config = TypeVar("Config")
+
+
+def add_arguments(parser: argparse.ArgumentParser, config_class: type, prefix: str = "") -> None:
+    """Add one `--flag` per dataclass field, typed and defaulted from the dataclass."""
+    group = parser.add_argument_group(config_class.__name__)
+    hints = get_type_hints(config_class)
+    for field in dataclasses.fields(config_class):
+        kind = hints[field.name]
+        flag = "--" + (prefix + field.name).replace("_", "-")
+        dest = prefix + field.name
+        if kind is bool:
+            group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=field.default)
+        elif get_origin(kind) is Literal:
+            group.add_argument(flag, dest=dest, choices=get_args(kind), default=field.default)
+        elif kind in (int, float):
+            group.add_argument(flag, dest=dest, type=_checked(kind, field.name), default=field.default)
+        else:
+            raise TypeError(f"unsupported field type {kind} for {field.name}")
+
+
+def _checked(kind: type, name: str):
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be {'an integer' if kind is int else 'a number'}, not {text!r}") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{name} must not be negative, got {text}")
+        return value
+
+    return parse
+
+
+def from_arguments(config_class: type[Config], arguments: argparse.Namespace, prefix: str = "") -> Config:
+    """Build a dataclass from the flags that `add_arguments` added."""
+    values = {f.name: getattr(arguments, prefix + f.name) for f in dataclasses.fields(config_class)}
+    return config_class(**values)

@@ -1,0 +1,107 @@
+"""Reading paired training data into memory: aligned A|B images or A/ and B/ folders.
+
+Datasets for pix2pix are small (hundreds to thousands of images), so they are decoded once
+into uint8 tensors that can live on the GPU; training then never waits for a data loader.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from pix2pix.images import ImageError, image_files, open_image
+
+
+class DatasetError(ValueError):
+    """A dataset folder that cannot be used, with a message that says how to fix it."""
+
+
+@dataclass
+class Pairs:
+    """Input and target images of one split, uint8 (N, 3, H, W), in the training direction."""
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def dataset_description(root: str | Path) -> dict:
+    """The dataset.json written by `python -m pix2pix.data` (task, input kind, palette), or {}."""
+    path = Path(root) / "dataset.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DatasetError(f"{path} is not valid JSON: {error}") from None
+
+
+def split_folder(root: str | Path, split: str) -> Path:
+    """`root/split` when it exists (the official layout), else `root` itself for split 'train'."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"dataset folder {root} does not exist")
+    if (root / split).is_dir():
+        return root / split
+    if split == "train":
+        return root
+    raise DatasetError(f"{root} has no '{split}' folder")
+
+
+def read_pairs(folder: str | Path, image_size: int = 256, direction: str = "AtoB", nearest_input: bool = False) -> Pairs:
+    """Decode every pair in `folder`, resized to `image_size` (nearest for label-map inputs,
+    whose colours are classes and must not be blended)."""
+    folder = Path(folder)
+    if (folder / "A").is_dir() and (folder / "B").is_dir():
+        sources = _folder_pairs(folder)
+    else:
+        sources = [(path, path) for path in image_files(folder)]
+    if not sources:
+        raise DatasetError(f"{folder} holds no images (expected aligned A|B images, or A/ and B/ folders)")
+    a_list, b_list = [], []
+    for a_path, b_path in tqdm(sources, desc=f"reading {folder.name}", unit="img", leave=False):
+        a, b = _read_pair(a_path, b_path)
+        a_list.append(_resized(a, image_size, nearest_input if direction == "AtoB" else False))
+        b_list.append(_resized(b, image_size, nearest_input if direction == "BtoA" else False))
+    a_tensor, b_tensor = torch.from_numpy(np.stack(a_list)), torch.from_numpy(np.stack(b_list))
+    a_tensor, b_tensor = a_tensor.permute(0, 3, 1, 2).contiguous(), b_tensor.permute(0, 3, 1, 2).contiguous()
+    names = [a.stem for a, _ in sources]
+    return Pairs(a_tensor, b_tensor, names) if direction == "AtoB" else Pairs(b_tensor, a_tensor, names)
+
+
+def _folder_pairs(folder: Path) -> list[tuple[Path, Path]]:
+    a_files = {p.stem: p for p in image_files(folder / "A")}
+    b_files = {p.stem: p for p in image_files(folder / "B")}
+    unmatched = sorted(set(a_files) ^ set(b_files))
+    if unmatched:
+        shown = ", ".join(unmatched[:5]) + (" ..." if len(unmatched) > 5 else "")
+        raise DatasetError(f"{folder}: {len(unmatched)} image(s) in A/ or B/ have no partner with the same name: {shown}")
+    return [(a_files[stem], b_files[stem]) for stem in sorted(a_files)]
+
+
+def _read_pair(a_path: Path, b_path: Path) -> tuple[Image.Image, Image.Image]:
+    try:
+        if a_path != b_path:
+            return open_image(a_path), open_image(b_path)
+        image = open_image(a_path)
+    except ImageError as error:
+        raise DatasetError(str(error)) from None
+    if image.width % 2:
+        raise DatasetError(f"{a_path} has an odd width ({image.width}); an aligned image is A and B side by side")
+    half = image.width // 2
+    return image.crop((0, 0, half, image.height)), image.crop((half, 0, image.width, image.height))
+
+
+def _resized(image: Image.Image, size: int, nearest: bool) -> np.ndarray:
+    if image.size != (size, size):
+        image = image.resize((size, size), Image.Resampling.NEAREST if nearest else Image.Resampling.BICUBIC)
+    return np.asarray(image, dtype=np.uint8)

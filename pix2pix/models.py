@@ -1,0 +1,129 @@
+"""The pix2pix networks, as in Isola et al. 2017, appendix 6.1.
+
+Ck = Convolution(4x4, stride 2)-Norm-ReLU with k filters; CDk adds 50% dropout.
+Encoder ReLUs are leaky (0.2), decoder ReLUs are not; the first C64 has no norm.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from pix2pix.config import DiscriminatorConfig, GeneratorConfig, Norm
+
+
+def norm_layer(norm: Norm, channels: int) -> nn.Module:
+    """BatchNorm (the paper's) or InstanceNorm; convs before BatchNorm need no bias."""
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+
+
+def conv_bias(norm: Norm) -> bool:
+    return norm != "batch"
+
+
+class Down(nn.Module):
+    """Encoder block: LeakyReLU(0.2) -> Conv4x4/2 -> Norm. The ReLU comes first so the
+    skip connection carries the pre-activation feature, as in the reference code."""
+
+    def __init__(self, in_channels: int, out_channels: int, norm: Norm, *, activation: bool = True, normalize: bool = True):
+        super().__init__()
+        layers: list[nn.Module] = [nn.LeakyReLU(0.2)] if activation else []
+        layers.append(nn.Conv2d(in_channels, out_channels, 4, stride=2, padding=1, bias=conv_bias(norm) or not normalize))
+        if normalize:
+            layers.append(norm_layer(norm, out_channels))
+        self.block = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block(x)
+
+
+class Up(nn.Module):
+    """Decoder block: ReLU -> ConvTranspose4x4/2 -> Norm [-> Dropout 0.5]."""
+
+    def __init__(self, in_channels: int, out_channels: int, norm: Norm, dropout: float):
+        super().__init__()
+        layers: list[nn.Module] = [
+            nn.ReLU(),
+            nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=conv_bias(norm)),
+            norm_layer(norm, out_channels),
+        ]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        self.block = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block(x)
+
+
+class UNetGenerator(nn.Module):
+    """U-Net: encoder C64-C128-C256-C512-C512-C512-C512-C512,
+    decoder CD512-CD512-CD512-C512-C256-C128-C64, with skip connections between
+    mirrored layers i and n-i, then a convolution to the output channels and tanh."""
+
+    def __init__(self, config: GeneratorConfig = GeneratorConfig()):
+        super().__init__()
+        if config.num_downs < 5:
+            raise ValueError(f"num_downs must be at least 5 (the C64-C128-C256-C512 ramp + bottleneck), got {config.num_downs}")
+        self.config = config
+        widths = [config.ngf * min(2**i, 8) for i in range(config.num_downs)]  # 64,128,256,512,512,...
+        self.encoder = nn.ModuleList()
+        for i, width in enumerate(widths):
+            first, last = i == 0, i == len(widths) - 1
+            in_channels = config.in_channels if first else widths[i - 1]
+            # The first layer has no norm (paper); the 1x1 bottleneck has none either (reference code).
+            self.encoder.append(Down(in_channels, width, config.norm, activation=not first, normalize=not (first or last)))
+        self.decoder = nn.ModuleList()
+        for j, i in enumerate(range(len(widths) - 1, 0, -1)):
+            in_channels = widths[i] if j == 0 else widths[i] * 2  # the innermost block has no skip to concatenate
+            self.decoder.append(Up(in_channels, widths[i - 1], config.norm, config.dropout if j < 3 else 0.0))
+        self.output = nn.Sequential(
+            nn.ReLU(), nn.ConvTranspose2d(widths[0] * 2, config.out_channels, 4, stride=2, padding=1), nn.Tanh()
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for down in self.encoder:
+            x = down(x)
+            skips.append(x)
+        skips.pop()  # the bottleneck feeds the decoder directly
+        for up in self.decoder:
+            x = torch.cat([up(x), skips.pop()], dim=1)
+        return self.output(x)
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN: C64-C128-C256-C512 then a 1-channel convolution, each output logit judging
+    one 70x70 patch of the (input, output) pair; a 256x256 pair gives 30x30 logits."""
+
+    def __init__(self, config: DiscriminatorConfig = DiscriminatorConfig()):
+        super().__init__()
+        self.config = config
+        layers: list[nn.Module] = [nn.Conv2d(config.in_channels, config.ndf, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+        width = config.ndf
+        for i in range(1, config.n_layers + 1):
+            previous, width = width, config.ndf * min(2**i, 8)
+            stride = 2 if i < config.n_layers else 1  # the last two convolutions keep the resolution
+            layers += [
+                nn.Conv2d(previous, width, 4, stride=stride, padding=1, bias=conv_bias(config.norm)),
+                norm_layer(config.norm, width),
+                nn.LeakyReLU(0.2),
+            ]
+        layers.append(nn.Conv2d(width, 1, 4, stride=1, padding=1))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, condition: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        return self.model(torch.cat([condition, image], dim=1))
+
+
+def init_weights(module: nn.Module) -> None:
+    """N(0, 0.02) for convolutions, N(1, 0.02) for BatchNorm scales (paper section 6.2)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)

@@ -1,0 +1,153 @@
+"""Inference: a generator loaded once, kept on its device, turning drawings into pictures.
+
+The demo, the evaluation and the benchmarks all translate through `Translator`, so the
+speed settings (half precision on GPUs, bf16 where the CPU is faster with it, channels_last)
+are chosen in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from pix2pix.checkpoint import critic_path, load_discriminator, load_generator
+from pix2pix.data.edges import edges_from_photo
+from pix2pix.data.labels import Palette, labels_from_photo, snap_to_palette
+from pix2pix.images import open_image, to_image, to_rgb, to_tensor
+
+
+def find_checkpoints(folder: str | Path) -> dict[str, Path]:
+    """Generators in `folder` by name (file stem); discriminators (*.critic.safetensors) are companions, not models."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.safetensors")) if not p.name.endswith(".critic.safetensors")}
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """'auto' -> the GPU when there is one, else the CPU."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class Translator:
+    """One bundled model, ready to translate: generator (+ its PatchGAN critic when shipped)."""
+
+    def __init__(self, checkpoint: str | Path, device: str | torch.device = "auto"):
+        self.path = Path(checkpoint)
+        self.device = resolve_device(device)
+        generator, self.info = load_generator(self.path, self.device)
+        critic = critic_path(self.path)
+        discriminator = load_discriminator(critic, self.device) if critic.is_file() else None
+        self.palette = Palette.from_json(json.dumps(self.info.palette)) if self.info.palette else None
+        self.size = self.info.image_size
+        # GPUs run in half precision; CPUs use bf16 only where it measures faster (AVX512-BF16, AMX).
+        self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.generator = generator.to(self.dtype).to(memory_format=torch.channels_last)
+        self.discriminator = discriminator.to(self.dtype).to(memory_format=torch.channels_last) if discriminator else None
+        self.cpu_bf16 = self.device.type == "cpu" and self._bf16_is_faster()
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def input_kind(self) -> str:
+        return self.info.input_kind
+
+    def prepare(self, drawing: Image.Image | np.ndarray) -> Image.Image:
+        """A canvas as the model sees it: RGB on white, model-sized, label colours snapped to the palette."""
+        image = open_image(drawing)
+        if image.size != (self.size, self.size):
+            resample = Image.Resampling.NEAREST if self.palette else Image.Resampling.LANCZOS
+            image = image.resize((self.size, self.size), resample)
+        return snap_to_palette(image, self.palette) if self.palette else image
+
+    def from_photo(self, photo: Image.Image | np.ndarray | bytes | str | Path) -> Image.Image:
+        """Turn a photo into this model's kind of input, with the extractor its training data used."""
+        rgba = open_image(photo, keep_alpha=True)
+        rgb = to_rgb(rgba)
+        alpha = np.asarray(rgba.getchannel("A"))
+        if self.input_kind == "edges":  # the silhouette of a transparent object is part of its outline
+            return edges_from_photo(_fit_square(rgba, self.size, fill=(255, 255, 255, 0)))
+        square = _fit_square(rgb, self.size)
+        if self.palette is None:
+            return square
+        has_transparency = bool((alpha < 255).any())
+        alpha_square = np.asarray(_fit_square(Image.fromarray(alpha), self.size, fill=0)) if has_transparency else None
+        return labels_from_photo(square, self.palette, alpha_square)
+
+    def translate(self, drawing: Image.Image | np.ndarray) -> Image.Image:
+        """The generator's picture for `drawing`, deterministic (dropout off)."""
+        return self.translate_batch([self.prepare(drawing)], dropout=False)[0]
+
+    def variations(self, drawing: Image.Image | np.ndarray, seeds: list[int]) -> list[Image.Image]:
+        """Several pictures for one drawing: dropout stays on, as in the paper, one seed per picture."""
+        prepared = self.prepare(drawing)
+        outputs = []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            outputs.extend(self.translate_batch([prepared], dropout=True))
+        return outputs
+
+    @torch.inference_mode()
+    def translate_batch(self, drawings: list[Image.Image], dropout: bool = False) -> list[Image.Image]:
+        """Translate prepared, model-sized drawings in one batch."""
+        batch = torch.stack([to_tensor(d) for d in drawings]).to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
+        _set_dropout(self.generator, dropout)
+        try:
+            with self._autocast():
+                output = self.generator(batch)
+        finally:
+            _set_dropout(self.generator, False)
+        return [to_image(image) for image in output]
+
+    @torch.inference_mode()
+    def realness(self, drawing: Image.Image, output: Image.Image) -> np.ndarray:
+        """The PatchGAN's verdict per patch: probability that each ~70x70 patch of the
+        (drawing, output) pair is real, a 30x30 array for 256x256 images."""
+        if self.discriminator is None:
+            raise FileNotFoundError(f"{self.name} ships no critic ({critic_path(self.path).name} is missing)")
+        condition = to_tensor(self.prepare(drawing))[None].to(self.device, self.dtype)
+        image = to_tensor(output.convert("RGB").resize((self.size, self.size)))[None].to(self.device, self.dtype)
+        with self._autocast():
+            logits = self.discriminator(condition, image)
+        return torch.sigmoid(logits.float())[0, 0].cpu().numpy()
+
+    def _autocast(self):
+        return torch.autocast("cpu", dtype=torch.bfloat16) if self.cpu_bf16 else nullcontext()
+
+    def _bf16_is_faster(self) -> bool:
+        """Time one forward each way; this also warms the kernels up before the first stroke."""
+        blank = [Image.new("RGB", (self.size, self.size), "white")]
+        timings = {}
+        for bf16 in (False, True, False, True):
+            self.cpu_bf16 = bf16
+            started = time.perf_counter()
+            self.translate_batch(blank)
+            timings[bf16] = time.perf_counter() - started
+        return timings[True] < 0.8 * timings[False]
+
+
+def _set_dropout(model: nn.Module, enabled: bool) -> None:
+    for module in model.modules():
+        if isinstance(module, nn.Dropout):
+            module.train(enabled)
+
+
+def _fit_square(image: Image.Image, size: int, fill: int | tuple[int, ...] = (255, 255, 255)) -> Image.Image:
+    """Scale to fit `size` x `size` keeping the aspect ratio, centred on `fill`."""
+    scale = size / max(image.width, image.height)
+    resized = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.LANCZOS)
+    canvas = Image.new(image.mode, (size, size), fill)
+    canvas.paste(resized, ((size - resized.width) // 2, (size - resized.height) // 2))
+    return canvas
+

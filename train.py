@@ -1,0 +1,290 @@
+"""Train a pix2pix model: python train.py --data DIR --name NAME
+
+Paper defaults (U-Net-256 + 70x70 PatchGAN, L1 + cGAN with lambda 100, Adam 2e-4 / 0.5,
+batch 1, 100 + 100 epochs). Fast by default: the dataset is decoded once and kept on the
+device, jitter runs batched there, bf16 autocast and channels_last on a GPU. Multi-GPU:
+torchrun --nproc-per-node N train.py ... (DistributedDataParallel).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from pix2pix.checkpoint import CheckpointError, ModelInfo, critic_path, load_state, save_discriminator, save_generator, save_state
+from pix2pix.config import DiscriminatorConfig, GeneratorConfig, TrainConfig, add_arguments, from_arguments
+from pix2pix.data.jitter import jitter, to_float
+from pix2pix.data.pairs import DatasetError, dataset_description, read_pairs, split_folder
+from pix2pix.images import to_image
+from pix2pix.losses import discriminator_loss, generator_loss
+from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="dataset folder: train/ (+ test/) of aligned A|B images, or A/ and B/")
+    parser.add_argument("--name", required=True, help="run name; files go to RUNS/NAME")
+    parser.add_argument("--runs", type=Path, default=Path("runs"), help="where runs are written (default: runs)")
+    parser.add_argument("--resume", action="store_true", help="continue RUNS/NAME/latest.safetensors exactly where it stopped")
+    parser.add_argument("--export", type=Path, help="also write the fp16 generator (+ .critic discriminator) here for shipping")
+    parser.add_argument("--image-size", type=int, default=256, help="images are resized to this before jitter (default 256)")
+    parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda, cuda:1 ...")
+    parser.add_argument("--amp", choices=["auto", "bf16", "off"], default="auto", help="bf16 autocast; auto = on for CUDA")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the networks (slow start, faster steps)")
+    parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: run the full schedule)")
+    parser.add_argument("--max-minutes", type=float, default=0.0, help="stop after this much training time (0: no limit)")
+    parser.add_argument("--save-every", type=int, default=1000, help="save RUNS/NAME/latest.safetensors every N steps")
+    parser.add_argument("--sample-every", type=int, default=500, help="write an input|output|target sheet every N steps")
+    parser.add_argument("--log-every", type=int, default=20, help="update losses in the progress bar every N steps")
+    add_arguments(parser, GeneratorConfig)
+    add_arguments(parser, DiscriminatorConfig, prefix="d_")
+    add_arguments(parser, TrainConfig)
+    arguments = parser.parse_args(argv)
+    if arguments.crop_size > arguments.load_size:
+        parser.error(f"--crop-size ({arguments.crop_size}) cannot exceed --load-size ({arguments.load_size})")
+    if arguments.crop_size % 2 ** arguments.num_downs:
+        parser.error(f"--crop-size must be a multiple of 2**num_downs = {2 ** arguments.num_downs}")
+    if arguments.batch_size < 1:
+        parser.error("--batch-size must be at least 1")
+    return arguments
+
+
+class PairCritic(nn.Module):
+    """Runs D on the real and the fake pair in one forward, so DistributedDataParallel sees one
+    forward per backward, while BatchNorm still sees real and fake batches separately (as in the paper)."""
+
+    def __init__(self, discriminator: PatchDiscriminator):
+        super().__init__()
+        self.discriminator = discriminator
+
+    def forward(self, condition: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.discriminator(condition, real), self.discriminator(condition, fake)
+
+
+def linear_decay(n_epochs: int, n_epochs_decay: int):
+    """Constant learning rate for n_epochs, then linearly to zero over n_epochs_decay (paper 6.2)."""
+    return lambda epoch: 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1)
+
+
+def sample_sheet(inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """One row per example: input | output | target."""
+    rows = [torch.cat([a, o, t], dim=2) for a, o, t in zip(inputs, outputs, targets, strict=True)]
+    return torch.cat(rows, dim=1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = parse_arguments(argv)
+    generator_config = from_arguments(GeneratorConfig, arguments)
+    discriminator_config = from_arguments(DiscriminatorConfig, arguments, prefix="d_")
+    config = from_arguments(TrainConfig, arguments)
+
+    distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
+    rank, world_size = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    if arguments.device == "auto":
+        device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
+    else:
+        device = torch.device(arguments.device)
+    if distributed:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    use_amp = arguments.amp == "bf16" or (arguments.amp == "auto" and device.type == "cuda")
+    main_process = rank == 0
+
+    # Data: decoded once, kept on the device as uint8.
+    description = dataset_description(arguments.data)
+    nearest_input = description.get("input_kind") == "labels"
+    try:
+        pairs = read_pairs(split_folder(arguments.data, "train"), arguments.image_size, config.direction, nearest_input)
+    except DatasetError as error:
+        sys.exit(f"error: {error}")
+    global_batch = config.batch_size * world_size
+    if len(pairs) < global_batch:
+        sys.exit(f"error: {len(pairs)} training pairs cannot fill one batch of {global_batch}; lower --batch-size")
+    inputs, targets = pairs.inputs.to(device), pairs.targets.to(device)
+    steps_per_epoch = len(pairs) // global_batch
+    total_steps = steps_per_epoch * (config.n_epochs + config.n_epochs_decay)
+    if arguments.max_steps:
+        total_steps = min(total_steps, arguments.max_steps)
+
+    # Models, initialised identically on every rank.
+    torch.manual_seed(config.seed)
+    generator = UNetGenerator(generator_config).to(device)
+    discriminator = PatchDiscriminator(discriminator_config).to(device)
+    init_weights(generator)
+    init_weights(discriminator)
+    if device.type == "cuda":
+        generator, discriminator = generator.to(memory_format=torch.channels_last), discriminator.to(memory_format=torch.channels_last)
+    adam = {"lr": config.lr, "betas": (config.beta1, config.beta2)}
+    optimizer_g = torch.optim.Adam(generator.parameters(), **adam)
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), **adam)
+    decay = linear_decay(config.n_epochs, config.n_epochs_decay)
+    scheduler_g = torch.optim.lr_scheduler.LambdaLR(optimizer_g, decay)
+    scheduler_d = torch.optim.lr_scheduler.LambdaLR(optimizer_d, decay)
+    order_rng = torch.Generator().manual_seed(config.seed)  # the same on every rank: ranks share one permutation
+    jitter_rng = torch.Generator().manual_seed(config.seed + 1 + rank)
+    torch.manual_seed(config.seed + 1 + rank)  # dropout
+    step, epoch, position, permutation = 0, 0, 0, torch.randperm(len(pairs), generator=order_rng)
+
+    run_dir = arguments.runs / arguments.name
+    latest = run_dir / "latest.safetensors"
+    if arguments.resume:
+        try:
+            state = load_state(latest)
+        except CheckpointError as error:
+            sys.exit(f"error: cannot resume: {error}")
+        generator.load_state_dict(state["generator"])
+        discriminator.load_state_dict(state["discriminator"])
+        optimizer_g.load_state_dict(state["optimizer_g"])
+        optimizer_d.load_state_dict(state["optimizer_d"])
+        scheduler_g.load_state_dict(state["scheduler_g"])
+        scheduler_d.load_state_dict(state["scheduler_d"])
+        order_rng.set_state(state["order_rng"])
+        jitter_rng.set_state(state["jitter_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        step, epoch, position, permutation = state["step"], state["epoch"], state["position"], state["permutation"]
+        if main_process:
+            print(f"resumed {latest} at step {step} (epoch {epoch})")
+
+    critic = PairCritic(discriminator)
+    train_generator: nn.Module = generator
+    if distributed:
+        ids = [device.index] if device.type == "cuda" else None
+        train_generator, critic = DistributedDataParallel(generator, device_ids=ids), DistributedDataParallel(critic, device_ids=ids)
+    if arguments.compile:
+        train_generator, critic = torch.compile(train_generator), torch.compile(critic)
+    generator.train()
+    discriminator.train()
+
+    fixed = torch.arange(min(4, len(pairs)))
+    fixed_inputs, fixed_targets = to_float(inputs[fixed]), to_float(targets[fixed])
+    writer = _tensorboard(run_dir) if main_process else None
+
+    def save_training_state() -> None:
+        save_state(latest, {
+            "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
+            "optimizer_g": optimizer_g.state_dict(), "optimizer_d": optimizer_d.state_dict(),
+            "scheduler_g": scheduler_g.state_dict(), "scheduler_d": scheduler_d.state_dict(),
+            "order_rng": order_rng.get_state(), "jitter_rng": jitter_rng.get_state(), "torch_rng": torch.get_rng_state(),
+            "step": step, "epoch": epoch, "position": position, "permutation": permutation,
+            "generator_config": dataclasses.asdict(generator_config), "train_config": dataclasses.asdict(config),
+        })  # fmt: skip
+
+    progress = tqdm(total=total_steps, initial=step, desc=arguments.name, unit="step", disable=not main_process, dynamic_ncols=True)
+    started, images_at_start, train_seconds = time.perf_counter(), step * global_batch, 0.0
+    while step < total_steps:
+        if position + global_batch > len(pairs):  # epoch boundary: new order, learning-rate schedule steps
+            epoch, position = epoch + 1, 0
+            permutation = torch.randperm(len(pairs), generator=order_rng)
+            scheduler_g.step()
+            scheduler_d.step()
+        batch = permutation[position + rank * config.batch_size : position + (rank + 1) * config.batch_size].to(device)
+        position += global_batch
+        real_a, real_b = jitter(inputs[batch], targets[batch], config.load_size, config.crop_size, config.flip, jitter_rng, nearest_input)
+        if device.type == "cuda":
+            real_a, real_b = real_a.contiguous(memory_format=torch.channels_last), real_b.contiguous(memory_format=torch.channels_last)
+
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            fake_b = train_generator(real_a)
+            # D step: real pairs towards 1, generated pairs towards 0.
+            real_logits, fake_logits = critic(real_a, real_b, fake_b.detach())
+            loss_d = discriminator_loss(real_logits, fake_logits, config.gan_mode)
+        optimizer_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        optimizer_d.step()
+
+        # G step: fool D (D frozen: its weights must not move with G's loss) and stay near the target in L1.
+        discriminator.requires_grad_(False)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            loss_g, loss_gan, loss_l1 = generator_loss(discriminator(real_a, fake_b), fake_b, real_b, config.lambda_l1, config.gan_mode)
+        optimizer_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        optimizer_g.step()
+        discriminator.requires_grad_(True)
+        step += 1
+        progress.update(1)
+
+        if main_process and (step % arguments.log_every == 0 or step == total_steps):
+            seconds = time.perf_counter() - started
+            losses = {"D": loss_d.item(), "G_gan": loss_gan.item(), "G_L1": loss_l1.item()}
+            images_per_second = (step * global_batch - images_at_start) / seconds
+            progress.set_postfix(**{k: f"{v:.3f}" for k, v in losses.items()}, img_s=f"{images_per_second:.1f}", epoch=epoch)
+            if writer:
+                for key, value in losses.items():
+                    writer.add_scalar(f"loss/{key}", value, step)
+                writer.add_scalar("lr", scheduler_g.get_last_lr()[0], step)
+        if main_process and arguments.sample_every and step % arguments.sample_every == 0:
+            generator.eval()
+            with torch.no_grad():
+                outputs = generator(fixed_inputs)
+            generator.train()
+            (run_dir / "samples").mkdir(parents=True, exist_ok=True)
+            to_image(sample_sheet(fixed_inputs, outputs, fixed_targets)).save(run_dir / "samples" / f"step_{step:07d}.png")
+        out_of_time = arguments.max_minutes and time.perf_counter() - started > 60 * arguments.max_minutes
+        if distributed and arguments.max_minutes:  # every rank must stop at the same step
+            flag = torch.tensor([float(bool(out_of_time))], device=device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            out_of_time = bool(flag.item())
+        if main_process and (step % arguments.save_every == 0 or step == total_steps or out_of_time):
+            save_training_state()
+        if out_of_time:
+            break
+    progress.close()
+    train_seconds = time.perf_counter() - started
+
+    if main_process:
+        images = step * global_batch
+        print(f"trained {step} steps ({images} images, epoch {epoch}) in {train_seconds / 60:.1f} min; state: {latest}")
+        if arguments.export:
+            info = ModelInfo(
+                task=description.get("task", arguments.name),
+                input_kind=description.get("input_kind", "photo"),
+                palette=description.get("palette"),
+                image_size=config.crop_size,
+                epoch=epoch,
+                step=step,
+                training={
+                    "data": description.get("source", str(arguments.data)), "train_pairs": len(pairs), "steps": step,
+                    "images_seen": images, "epochs": round(images / len(pairs), 2), "minutes": round(train_seconds / 60, 1),
+                    "device": _device_name(device), "world_size": world_size, "amp": "bf16" if use_amp else "fp32",
+                    "config": dataclasses.asdict(config), "discriminator": dataclasses.asdict(discriminator_config),
+                },
+            )  # fmt: skip
+            save_generator(arguments.export, generator, info)
+            save_discriminator(critic_path(arguments.export), discriminator)
+            print(f"exported {arguments.export} and {critic_path(arguments.export)}")
+    if writer:
+        writer.close()
+    if distributed:
+        dist.destroy_process_group()
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU, {torch.get_num_threads()} threads"
+
+
+def _tensorboard(run_dir: Path):
+    """TensorBoard logging when the package is installed; training never depends on it."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(run_dir / "tensorboard"))
+
+
+if __name__ == "__main__":
+    main()
