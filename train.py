@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -139,7 +140,10 @@ def main(argv: list[str] | None = None) -> None:
     step, epoch, position, permutation = 0, 0, 0, torch.randperm(len(pairs), generator=order_rng)
 
     run_dir = arguments.runs / arguments.name
+    run_dir.mkdir(parents=True, exist_ok=True)
     latest = run_dir / "latest.safetensors"
+    if latest.exists() and not arguments.resume:
+        sys.exit(f"error: {run_dir} already holds a run; continue it with --resume or choose another --name")
     if arguments.resume:
         try:
             state = load_state(latest)
@@ -221,10 +225,13 @@ def main(argv: list[str] | None = None) -> None:
             losses = {"D": loss_d.item(), "G_gan": loss_gan.item(), "G_L1": loss_l1.item()}
             images_per_second = (step * global_batch - images_at_start) / seconds
             progress.set_postfix(**{k: f"{v:.3f}" for k, v in losses.items()}, img_s=f"{images_per_second:.1f}", epoch=epoch)
+            record = {"step": step, "epoch": epoch, **losses, "lr": scheduler_g.get_last_lr()[0], "img_s": images_per_second}
+            with open(run_dir / "log.jsonl", "a") as log:
+                log.write(json.dumps(record) + "\n")
             if writer:
                 for key, value in losses.items():
                     writer.add_scalar(f"loss/{key}", value, step)
-                writer.add_scalar("lr", scheduler_g.get_last_lr()[0], step)
+                writer.add_scalar("lr", record["lr"], step)
         if main_process and arguments.sample_every and step % arguments.sample_every == 0:
             generator.eval()
             with torch.no_grad():
@@ -268,7 +275,19 @@ def main(argv: list[str] | None = None) -> None:
     if writer:
         writer.close()
     if distributed:
+        check_replicas_agree(generator, discriminator, device)
         dist.destroy_process_group()
+
+
+def check_replicas_agree(generator: nn.Module, discriminator: nn.Module, device: torch.device) -> None:
+    """DDP keeps every rank's weights identical; verify it once at the end instead of trusting it."""
+    fingerprint = torch.stack([p.detach().double().sum() for p in [*generator.parameters(), *discriminator.parameters()]]).to(device)
+    gathered = [torch.empty_like(fingerprint) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, fingerprint)
+    if any(not torch.equal(gathered[0], other) for other in gathered[1:]):
+        raise RuntimeError("the DDP replicas' weights differ")
+    if dist.get_rank() == 0:
+        print(f"all {len(gathered)} replicas hold identical weights")
 
 
 def _device_name(device: torch.device) -> str:

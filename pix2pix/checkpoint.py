@@ -134,14 +134,16 @@ def _load_weights(module: torch.nn.Module, tensors: dict[str, torch.Tensor], pat
 
 def pack_state(state: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
     """Turn a nested state (optimiser state_dict, RNG states...) into JSON, moving tensors into
-    `tensors`. Dicts become key/value pair lists so integer keys survive the round trip."""
+    `tensors`. Dicts become key/value pair lists so integer keys survive the round trip, and
+    tuples stay tuples."""
     if isinstance(state, torch.Tensor):
         tensors[prefix] = state
         return {"tensor": prefix}
     if isinstance(state, dict):
         return {"dict": [[key, pack_state(value, f"{prefix}.{key}", tensors)] for key, value in state.items()]}
     if isinstance(state, (list, tuple)):
-        return {"list": [pack_state(value, f"{prefix}.{i}", tensors) for i, value in enumerate(state)]}
+        kind = "tuple" if isinstance(state, tuple) else "list"  # Adam's betas must come back as a tuple
+        return {kind: [pack_state(value, f"{prefix}.{i}", tensors) for i, value in enumerate(state)]}
     return {"value": state}
 
 
@@ -153,6 +155,8 @@ def unpack_state(packed: Any, tensors: dict[str, torch.Tensor]) -> Any:
         return {key: unpack_state(value, tensors) for key, value in packed["dict"]}
     if "list" in packed:
         return [unpack_state(value, tensors) for value in packed["list"]]
+    if "tuple" in packed:
+        return tuple(unpack_state(value, tensors) for value in packed["tuple"])
     return packed["value"]
 
 
