@@ -1,0 +1,178 @@
+"""Score a checkpoint on a held-out split: python -m pix2pix.evaluate --checkpoint FILE --data DIR
+
+Every input is translated through `Translator` (the demo's inference path) and compared with
+its ground truth: L1 on [-1, 1] images (the training loss's scale), PSNR and SSIM on [0, 1],
+and for edges->image models, how well the output's own edges (re-extracted with the dataset's
+`edges_from_photo`) follow the input sketch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+from tqdm import tqdm
+
+from pix2pix.checkpoint import CheckpointError, ModelInfo, read_safetensors, write_safetensors
+from pix2pix.data.edges import edges_from_photo
+from pix2pix.data.pairs import DatasetError, Pairs, dataset_description, read_pairs, split_folder
+from pix2pix.metrics import EDGE_TOLERANCE, EdgeCounts, edge_counts, l1_distance, psnr, ssim
+from pix2pix.translate import Translator
+
+LABELS = {
+    "l1": "L1 (mean |output - target|, images in [-1, 1])",
+    "psnr": "PSNR (dB, images in [0, 1])",
+    "ssim": "SSIM (gaussian 11x11, sigma 1.5, [0, 1])",
+    "edge_precision": f"edge precision (output edges near a sketch line, {EDGE_TOLERANCE} px)",
+    "edge_recall": f"edge recall (sketch lines near an output edge, {EDGE_TOLERANCE} px)",
+    "edge_f1": "edge F1",
+}
+HEADER_HEIGHT = 20  # px of the label row above the sample sheet
+
+
+def translate_pairs(translator: Translator, inputs: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
+    """Translate uint8 inputs (N, 3, H, W) in batches; returns uint8 outputs of the same shape."""
+    outputs = []
+    for start in tqdm(range(0, len(inputs), batch_size), desc=f"translating with {translator.name}", unit="batch", leave=False):
+        drawings = [translator.prepare(uint8_image(image)) for image in inputs[start : start + batch_size]]
+        outputs += [torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1) for image in translator.translate_batch(drawings)]
+    return torch.stack(outputs)
+
+
+def score(inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor, edges: bool, chunk: int = 16) -> dict[str, float]:
+    """Mean metrics over uint8 images (N, 3, H, W); with `edges`, also edge precision/recall/F1
+    pooled over all line pixels of the split."""
+    if outputs.shape != targets.shape or inputs.shape != targets.shape:
+        raise ValueError(f"sizes differ: inputs {tuple(inputs.shape)}, outputs {tuple(outputs.shape)}, targets {tuple(targets.shape)}")
+    l1_values, psnr_values, ssim_values, counts = [], [], [], EdgeCounts()
+    for start in range(0, len(outputs), chunk):
+        output, target = outputs[start : start + chunk].double() / 255, targets[start : start + chunk].double() / 255
+        l1_values.append(l1_distance(2 * output - 1, 2 * target - 1))
+        psnr_values.append(psnr(output, target))
+        ssim_values.append(ssim(output, target))
+        if edges:
+            sketch_lines = inputs[start : start + chunk].float().mean(1) < 128
+            output_lines = torch.stack([line_map(edges_from_photo(uint8_image(image))) for image in outputs[start : start + chunk]])
+            counts += edge_counts(output_lines, sketch_lines)
+    metrics = {name: float(torch.cat(values).mean()) for name, values in (("l1", l1_values), ("psnr", psnr_values), ("ssim", ssim_values))}
+    if edges:
+        metrics.update(edge_precision=counts.precision, edge_recall=counts.recall, edge_f1=counts.f1)
+    return metrics
+
+
+def uint8_image(image: torch.Tensor) -> Image.Image:
+    """uint8 tensor (3, H, W) -> RGB image."""
+    return Image.fromarray(image.permute(1, 2, 0).numpy())
+
+
+def line_map(sketch: Image.Image) -> torch.Tensor:
+    """Black-on-white drawing -> boolean (H, W) map of its lines."""
+    return torch.from_numpy(np.asarray(sketch.convert("L")) < 128)
+
+
+def sample_sheet(inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor, rows: int = 8) -> Image.Image:
+    """input | output | ground truth for `rows` examples spread evenly over the split, under a label row."""
+    picked = np.linspace(0, len(inputs) - 1, min(rows, len(inputs))).round().astype(int)
+    height, width = inputs.shape[-2:]
+    sheet = Image.new("RGB", (3 * width, HEADER_HEIGHT + len(picked) * height), "white")
+    draw = ImageDraw.Draw(sheet)
+    for column, label in enumerate(("input", "output", "ground truth")):
+        draw.text((column * width + 4, 4), label, fill="black")
+    for row, index in enumerate(picked):
+        for column, images in enumerate((inputs, outputs, targets)):
+            sheet.paste(uint8_image(images[index]), (column * width, HEADER_HEIGHT + row * height))
+    return sheet
+
+
+def write_metrics(checkpoint: str | Path, metrics: dict[str, float | int | str]) -> None:
+    """Store `metrics` in the checkpoint's ModelInfo, rewriting the file atomically with the very same tensors."""
+    tensors, metadata = read_safetensors(checkpoint)
+    info = ModelInfo.from_metadata(metadata)
+    info.metrics = metrics
+    write_safetensors(checkpoint, tensors, {**metadata, **info.to_metadata()})
+
+
+def load_split(data: str | Path, split: str, image_size: int, direction: str, limit: int = 0) -> Pairs:
+    """The split's pairs at the model's size; label-map inputs are resized nearest (dataset.json's input_kind)."""
+    nearest_input = dataset_description(data).get("input_kind") == "labels"
+    pairs = read_pairs(split_folder(data, split), image_size, direction, nearest_input)
+    if limit:
+        pairs = Pairs(pairs.inputs[:limit], pairs.targets[:limit], pairs.names[:limit])
+    return pairs
+
+
+def evaluate(
+    checkpoint: str | Path,
+    data: str | Path,
+    split: str = "test",
+    device: str = "auto",
+    limit: int = 0,
+    batch_size: int = 16,
+    sheet: str | Path | None = None,
+    rows: int = 8,
+) -> dict[str, float | int | str]:
+    """Translate a split with the checkpoint and return {'split', 'images', 'l1', 'psnr', 'ssim'
+    [, 'edge_precision', 'edge_recall', 'edge_f1']}; optionally write a sample sheet PNG."""
+    translator = Translator(checkpoint, device)
+    depth = 2**translator.generator.config.num_downs
+    if translator.size % depth:
+        raise CheckpointError(f"{translator.name}: its image size {translator.size} is not a multiple of 2**num_downs = {depth}")
+    direction = translator.info.training.get("config", {}).get("direction", "AtoB")
+    pairs = load_split(data, split, translator.size, direction, limit)
+    outputs = translate_pairs(translator, pairs.inputs, batch_size)
+    metrics = score(pairs.inputs, outputs, pairs.targets, edges=translator.input_kind == "edges")
+    if sheet:
+        Path(sheet).parent.mkdir(parents=True, exist_ok=True)
+        sample_sheet(pairs.inputs, outputs, pairs.targets, rows).save(sheet)
+    return {"split": split, "images": len(pairs), **metrics}
+
+
+def format_table(metrics: dict[str, float | int | str]) -> str:
+    """The metrics as an aligned two-column table."""
+    lines = [f"{metrics['images']} images of the '{metrics['split']}' split"]
+    width = max(len(label) for key, label in LABELS.items() if key in metrics)
+    lines += [f"  {label:<{width}}  {metrics[key]:.4f}" for key, label in LABELS.items() if key in metrics]
+    return "\n".join(lines)
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", type=Path, required=True, help="generator .safetensors (checkpoints/, runs/..., anywhere)")
+    parser.add_argument("--data", type=Path, required=True, help="dataset folder holding the split (aligned A|B images, or A/ and B/)")
+    parser.add_argument("--split", default="test", help="held-out split folder inside --data (default: test)")
+    parser.add_argument("--sheet", type=Path, help="write an input | output | ground truth sample sheet PNG here")
+    parser.add_argument("--rows", type=int, default=8, help="examples on the sample sheet (default 8)")
+    parser.add_argument("--write-metrics", action="store_true", help="store the metrics in the checkpoint's metadata")
+    parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda, cuda:1 ...")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N pairs (0: all)")
+    parser.add_argument("--batch-size", type=int, default=16, help="images translated per batch (default 16)")
+    arguments = parser.parse_args(argv)
+    if arguments.rows < 1 or arguments.batch_size < 1 or arguments.limit < 0:
+        parser.error("--rows and --batch-size must be at least 1, --limit at least 0")
+    return arguments
+
+
+def main(argv: list[str] | None = None) -> dict[str, float | int | str]:
+    arguments = parse_arguments(argv)
+    try:
+        metrics = evaluate(
+            arguments.checkpoint, arguments.data, arguments.split, arguments.device,
+            arguments.limit, arguments.batch_size, arguments.sheet, arguments.rows,
+        )  # fmt: skip
+        print(format_table(metrics))
+        if arguments.sheet:
+            print(f"sample sheet: {arguments.sheet}")
+        if arguments.write_metrics:
+            write_metrics(arguments.checkpoint, metrics)
+            print(f"metrics stored in {arguments.checkpoint}")
+    except (CheckpointError, DatasetError) as error:
+        sys.exit(f"error: {error}")
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
