@@ -96,15 +96,6 @@ def write_metrics(checkpoint: str | Path, metrics: dict[str, float | int | str])
     write_safetensors(checkpoint, tensors, {**metadata, **info.to_metadata()})
 
 
-def load_split(data: str | Path, split: str, image_size: int, direction: str, limit: int = 0) -> Pairs:
-    """The split's pairs at the model's size; label-map inputs are resized nearest (dataset.json's input_kind)."""
-    nearest_input = dataset_description(data).get("input_kind") == "labels"
-    pairs = read_pairs(split_folder(data, split), image_size, direction, nearest_input)
-    if limit:
-        pairs = Pairs(pairs.inputs[:limit], pairs.targets[:limit], pairs.names[:limit])
-    return pairs
-
-
 def evaluate(
     checkpoint: str | Path,
     data: str | Path,
@@ -117,12 +108,16 @@ def evaluate(
 ) -> dict[str, float | int | str]:
     """Translate a split with the checkpoint and return {'split', 'images', 'l1', 'psnr', 'ssim'
     [, 'edge_precision', 'edge_recall', 'edge_f1']}; optionally write a sample sheet PNG."""
+    folder = split_folder(data, split)  # a wrong folder fails before the model loads
+    nearest_input = dataset_description(data).get("input_kind") == "labels"  # label maps' colours are classes: no blending
     translator = Translator(checkpoint, device)
     depth = 2**translator.generator.config.num_downs
     if translator.size % depth:
         raise CheckpointError(f"{translator.name}: its image size {translator.size} is not a multiple of 2**num_downs = {depth}")
     direction = translator.info.training.get("config", {}).get("direction", "AtoB")
-    pairs = load_split(data, split, translator.size, direction, limit)
+    pairs = read_pairs(folder, translator.size, direction, nearest_input)
+    if limit:
+        pairs = Pairs(pairs.inputs[:limit], pairs.targets[:limit], pairs.names[:limit])
     outputs = translate_pairs(translator, pairs.inputs, batch_size)
     metrics = score(pairs.inputs, outputs, pairs.targets, edges=translator.input_kind == "edges")
     if sheet:
