@@ -19,16 +19,16 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from pix2pix.checkpoint import CheckpointError, ModelInfo, critic_path, load_state, save_discriminator, save_generator, save_state
 from pix2pix.config import DiscriminatorConfig, GeneratorConfig, TrainConfig, add_arguments, from_arguments
 from pix2pix.data.jitter import jitter, to_float
 from pix2pix.data.pairs import DatasetError, dataset_description, read_pairs, split_folder
-from pix2pix.images import to_image
-from pix2pix.losses import discriminator_loss, generator_loss
+from pix2pix.evaluate import sample_sheet
+from pix2pix.images import to_uint8
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
+from pix2pix.training import Pix2PixTrainer
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -58,29 +58,6 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     if arguments.batch_size < 1:
         parser.error("--batch-size must be at least 1")
     return arguments
-
-
-class PairCritic(nn.Module):
-    """Runs D on the real and the fake pair in one forward, so DistributedDataParallel sees one
-    forward per backward, while BatchNorm still sees real and fake batches separately (as in the paper)."""
-
-    def __init__(self, discriminator: PatchDiscriminator):
-        super().__init__()
-        self.discriminator = discriminator
-
-    def forward(self, condition: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.discriminator(condition, real), self.discriminator(condition, fake)
-
-
-def linear_decay(n_epochs: int, n_epochs_decay: int):
-    """Constant learning rate for n_epochs, then linearly to zero over n_epochs_decay (paper 6.2)."""
-    return lambda epoch: 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1)
-
-
-def sample_sheet(inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """One row per example: input | output | target."""
-    rows = [torch.cat([a, o, t], dim=2) for a, o, t in zip(inputs, outputs, targets, strict=True)]
-    return torch.cat(rows, dim=1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -126,14 +103,10 @@ def main(argv: list[str] | None = None) -> None:
     discriminator = PatchDiscriminator(discriminator_config).to(device)
     init_weights(generator)
     init_weights(discriminator)
-    if device.type == "cuda":
-        generator, discriminator = generator.to(memory_format=torch.channels_last), discriminator.to(memory_format=torch.channels_last)
-    adam = {"lr": config.lr, "betas": (config.beta1, config.beta2)}
-    optimizer_g = torch.optim.Adam(generator.parameters(), **adam)
-    optimizer_d = torch.optim.Adam(discriminator.parameters(), **adam)
-    decay = linear_decay(config.n_epochs, config.n_epochs_decay)
-    scheduler_g = torch.optim.lr_scheduler.LambdaLR(optimizer_g, decay)
-    scheduler_d = torch.optim.lr_scheduler.LambdaLR(optimizer_d, decay)
+    on_gpu = device.type == "cuda"
+    trainer = Pix2PixTrainer(
+        generator, discriminator, config, use_amp, channels_last=on_gpu, distributed=distributed, compile=arguments.compile
+    )
     order_rng = torch.Generator().manual_seed(config.seed)  # the same on every rank: ranks share one permutation
     jitter_rng = torch.Generator().manual_seed(config.seed + 1 + rank)
     torch.manual_seed(config.seed + 1 + rank)  # dropout
@@ -149,12 +122,7 @@ def main(argv: list[str] | None = None) -> None:
             state = load_state(latest)
         except CheckpointError as error:
             sys.exit(f"error: cannot resume: {error}")
-        generator.load_state_dict(state["generator"])
-        discriminator.load_state_dict(state["discriminator"])
-        optimizer_g.load_state_dict(state["optimizer_g"])
-        optimizer_d.load_state_dict(state["optimizer_d"])
-        scheduler_g.load_state_dict(state["scheduler_g"])
-        scheduler_d.load_state_dict(state["scheduler_d"])
+        trainer.load_state_dict(state)
         order_rng.set_state(state["order_rng"])
         jitter_rng.set_state(state["jitter_rng"])
         torch.set_rng_state(state["torch_rng"])
@@ -162,70 +130,37 @@ def main(argv: list[str] | None = None) -> None:
         if main_process:
             print(f"resumed {latest} at step {step} (epoch {epoch})")
 
-    critic = PairCritic(discriminator)
-    train_generator: nn.Module = generator
-    if distributed:
-        ids = [device.index] if device.type == "cuda" else None
-        train_generator, critic = DistributedDataParallel(generator, device_ids=ids), DistributedDataParallel(critic, device_ids=ids)
-    if arguments.compile:
-        train_generator, critic = torch.compile(train_generator), torch.compile(critic)
-    generator.train()
-    discriminator.train()
-
-    fixed = torch.arange(min(4, len(pairs)))
-    fixed_inputs, fixed_targets = to_float(inputs[fixed]), to_float(targets[fixed])
+    fixed = torch.arange(min(4, len(pairs)))  # the same few training pairs in every sample sheet
     writer = _tensorboard(run_dir) if main_process else None
 
     def save_training_state() -> None:
         save_state(latest, {
-            "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
-            "optimizer_g": optimizer_g.state_dict(), "optimizer_d": optimizer_d.state_dict(),
-            "scheduler_g": scheduler_g.state_dict(), "scheduler_d": scheduler_d.state_dict(),
+            **trainer.state_dict(),
             "order_rng": order_rng.get_state(), "jitter_rng": jitter_rng.get_state(), "torch_rng": torch.get_rng_state(),
             "step": step, "epoch": epoch, "position": position, "permutation": permutation,
             "generator_config": dataclasses.asdict(generator_config), "train_config": dataclasses.asdict(config),
         })  # fmt: skip
 
     progress = tqdm(total=total_steps, initial=step, desc=arguments.name, unit="step", disable=not main_process, dynamic_ncols=True)
-    started, images_at_start, train_seconds = time.perf_counter(), step * global_batch, 0.0
+    started, images_at_start = time.perf_counter(), step * global_batch
     while step < total_steps:
         if position + global_batch > len(pairs):  # epoch boundary: new order, learning-rate schedule steps
             epoch, position = epoch + 1, 0
             permutation = torch.randperm(len(pairs), generator=order_rng)
-            scheduler_g.step()
-            scheduler_d.step()
+            trainer.end_epoch()
         batch = permutation[position + rank * config.batch_size : position + (rank + 1) * config.batch_size].to(device)
         position += global_batch
         real_a, real_b = jitter(inputs[batch], targets[batch], config.load_size, config.crop_size, config.flip, jitter_rng, nearest_input)
-        if device.type == "cuda":
-            real_a, real_b = real_a.contiguous(memory_format=torch.channels_last), real_b.contiguous(memory_format=torch.channels_last)
-
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-            fake_b = train_generator(real_a)
-            # D step: real pairs towards 1, generated pairs towards 0.
-            real_logits, fake_logits = critic(real_a, real_b, fake_b.detach())
-            loss_d = discriminator_loss(real_logits, fake_logits, config.gan_mode)
-        optimizer_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        optimizer_d.step()
-
-        # G step: fool D (D frozen: its weights must not move with G's loss) and stay near the target in L1.
-        discriminator.requires_grad_(False)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-            loss_g, loss_gan, loss_l1 = generator_loss(discriminator(real_a, fake_b), fake_b, real_b, config.lambda_l1, config.gan_mode)
-        optimizer_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        optimizer_g.step()
-        discriminator.requires_grad_(True)
+        losses = trainer.step(real_a, real_b)
         step += 1
         progress.update(1)
 
         if main_process and (step % arguments.log_every == 0 or step == total_steps):
             seconds = time.perf_counter() - started
-            losses = {"D": loss_d.item(), "G_gan": loss_gan.item(), "G_L1": loss_l1.item()}
+            losses = {key: value.item() for key, value in losses.items()}
             images_per_second = (step * global_batch - images_at_start) / seconds
             progress.set_postfix(**{k: f"{v:.3f}" for k, v in losses.items()}, img_s=f"{images_per_second:.1f}", epoch=epoch)
-            record = {"step": step, "epoch": epoch, **losses, "lr": scheduler_g.get_last_lr()[0], "img_s": images_per_second}
+            record = {"step": step, "epoch": epoch, **losses, "lr": trainer.learning_rate, "img_s": images_per_second}
             with open(run_dir / "log.jsonl", "a") as log:
                 log.write(json.dumps(record) + "\n")
             if writer:
@@ -235,10 +170,11 @@ def main(argv: list[str] | None = None) -> None:
         if main_process and arguments.sample_every and step % arguments.sample_every == 0:
             generator.eval()
             with torch.no_grad():
-                outputs = generator(fixed_inputs)
+                outputs = to_uint8(generator(to_float(inputs[fixed])))
             generator.train()
             (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-            to_image(sample_sheet(fixed_inputs, outputs, fixed_targets)).save(run_dir / "samples" / f"step_{step:07d}.png")
+            sheet = sample_sheet(inputs[fixed].cpu(), outputs, targets[fixed].cpu(), rows=len(fixed))
+            sheet.save(run_dir / "samples" / f"step_{step:07d}.png")
         out_of_time = arguments.max_minutes and time.perf_counter() - started > 60 * arguments.max_minutes
         if distributed and arguments.max_minutes:  # every rank must stop at the same step
             flag = torch.tensor([float(bool(out_of_time))], device=device)

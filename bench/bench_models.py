@@ -32,10 +32,9 @@ from pix2pix.checkpoint import ModelInfo, save_generator  # noqa: E402
 from pix2pix.config import DiscriminatorConfig, GeneratorConfig, TrainConfig  # noqa: E402
 from pix2pix.data.jitter import jitter  # noqa: E402
 from pix2pix.images import to_image, to_tensor  # noqa: E402
-from pix2pix.losses import discriminator_loss, generator_loss  # noqa: E402
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights  # noqa: E402
+from pix2pix.training import Pix2PixTrainer  # noqa: E402
 from pix2pix.translate import Translator, resolve_device  # noqa: E402
-from train import PairCritic  # noqa: E402
 
 SIZE = 256
 REFERENCE_NGF = 64
@@ -128,43 +127,18 @@ def project_translator(ngf: int, device: torch.device, folder: Path) -> Translat
 
 
 def training_step(ngf: int, device: torch.device, amp: bool, channels_last: bool, compile: bool, max_batch: int) -> Callable[[int], None]:
-    """One pix2pix step as train.py takes it (jitter on the device, G forward, D step on real + fake
-    through PairCritic, G step with GAN + lambda * L1 and D frozen), on random uint8 pairs."""
+    """One pix2pix step as train.py takes it (jitter on the device, then Pix2PixTrainer.step), on random uint8 pairs."""
     config = TrainConfig()
     generator, discriminator = UNetGenerator(GeneratorConfig(ngf=ngf)).to(device), PatchDiscriminator(DiscriminatorConfig()).to(device)
     init_weights(generator)
     init_weights(discriminator)
-    if channels_last:
-        generator, discriminator = generator.to(memory_format=torch.channels_last), discriminator.to(memory_format=torch.channels_last)
-    adam = {"lr": config.lr, "betas": (config.beta1, config.beta2)}
-    optimizer_g, optimizer_d = torch.optim.Adam(generator.parameters(), **adam), torch.optim.Adam(discriminator.parameters(), **adam)
-    train_generator, critic = generator, PairCritic(discriminator)
-    if compile:
-        train_generator, critic = torch.compile(train_generator), torch.compile(critic)
-    generator.train()
-    discriminator.train()
+    trainer = Pix2PixTrainer(generator, discriminator, config, use_amp=amp, channels_last=channels_last, compile=compile)
     inputs = torch.randint(0, 256, (max_batch, 3, SIZE, SIZE), dtype=torch.uint8, device=device)
     targets = torch.randint(0, 256, (max_batch, 3, SIZE, SIZE), dtype=torch.uint8, device=device)
     jitter_rng = torch.Generator().manual_seed(config.seed)
 
     def step(batch: int) -> None:
-        real_a, real_b = jitter(inputs[:batch], targets[:batch], config.load_size, config.crop_size, config.flip, jitter_rng)
-        if channels_last:
-            real_a, real_b = real_a.contiguous(memory_format=torch.channels_last), real_b.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            fake_b = train_generator(real_a)
-            real_logits, fake_logits = critic(real_a, real_b, fake_b.detach())
-            loss_d = discriminator_loss(real_logits, fake_logits, config.gan_mode)
-        optimizer_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        optimizer_d.step()
-        discriminator.requires_grad_(False)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            loss_g, _, _ = generator_loss(discriminator(real_a, fake_b), fake_b, real_b, config.lambda_l1, config.gan_mode)
-        optimizer_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        optimizer_g.step()
-        discriminator.requires_grad_(True)
+        trainer.step(*jitter(inputs[:batch], targets[:batch], config.load_size, config.crop_size, config.flip, jitter_rng))
 
     return step
 

@@ -38,7 +38,7 @@ class ModelInfo:
     image_size: int = 256
     epoch: int = 0
     step: int = 0
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)  # held-out scores, with the split and image count
     training: dict[str, Any] = field(default_factory=dict)  # data, time, settings: the model's provenance
 
     def to_metadata(self) -> dict[str, str]:

@@ -116,7 +116,11 @@ def to_tensor(image: Image.Image) -> torch.Tensor:
     return torch.from_numpy(array.copy()).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
 
 
+def to_uint8(tensor: torch.Tensor) -> torch.Tensor:
+    """Float tensor in [-1, 1] -> uint8 tensor in [0, 255], on the CPU."""
+    return tensor.detach().float().clamp(-1, 1).add(1).mul(127.5).round().byte().cpu()
+
+
 def to_image(tensor: torch.Tensor) -> Image.Image:
     """Float tensor (3, H, W) in [-1, 1] -> RGB image."""
-    array = tensor.detach().float().clamp(-1, 1).add(1).mul(127.5).round().byte().permute(1, 2, 0).cpu().numpy()
-    return Image.fromarray(array)
+    return Image.fromarray(to_uint8(tensor).permute(1, 2, 0).numpy())

@@ -101,7 +101,8 @@ def test_weights_that_do_not_match_the_config_are_refused(tmp_path):
     generator = tiny_generator()
     save_generator(tmp_path / "g.safetensors", generator, ModelInfo())
     tensors = {k: v for k, v in generator.state_dict().items() if "output" not in k}
-    write_safetensors(tmp_path / "bad.safetensors", tensors, {"model": "generator", "config": json.dumps(dataclasses.asdict(generator.config))})
+    config = json.dumps(dataclasses.asdict(generator.config))
+    write_safetensors(tmp_path / "bad.safetensors", tensors, {"model": "generator", "config": config})
     with pytest.raises(CheckpointError, match="do not match"):
         load_generator(tmp_path / "bad.safetensors")
 
