@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import tarfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from pix2pix.data import emoji
 from pix2pix.data.__main__ import main
 from pix2pix.data.edges import edges_from_photo
 from pix2pix.data.labels import Palette, labels_from_photo, learn_palette, snap_to_palette
@@ -157,3 +159,22 @@ def test_bad_arguments_are_refused_by_the_parser(capsys: pytest.CaptureFixture) 
             main(argv)
         assert exit_info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_the_emoji_package_tgz_is_a_source_and_missing_npm_is_explained(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "fluent-emoji-3d.tgz"
+    with tarfile.open(package, "w:gz") as tar:
+        tar.add(EMOJI / "1f600.webp", "package/assets/1f600.webp")
+    folder = emoji.emoji_folder(package, tmp_path / "work")
+    assert [p.name for p in folder.glob("*.webp")] == ["1f600.webp"]
+    monkeypatch.setattr(emoji.shutil, "which", lambda name: None)
+    with pytest.raises(emoji.SourceError, match="npm is not installed.*--source"):
+        emoji.emoji_folder(None, tmp_path)
+
+
+def test_a_folder_that_is_not_a_dataset_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "photos.txt").write_text("someone's files")
+    assert main(["emoji", "--kind", "edges", "--source", str(EMOJI), "--out", str(tmp_path)]) == 1
+    assert "not empty and holds no dataset.json" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos.txt"]
