@@ -1,0 +1,158 @@
+"""The pix2pix studio page: pick a model, draw on the left, watch the generator paint on the right, stroke by stroke.
+
+`python -m demo` launches it; on Hugging Face Spaces this file is the app_file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script (Spaces: `python demo/app.py`): make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import gradio as gr  # noqa: E402 (after the path fix)
+import torch  # noqa: E402
+
+from demo.catalog import Catalog, example_drawings, load_catalog  # noqa: E402
+from demo.handlers import MAX_VARIATIONS, ModelHandlers  # noqa: E402
+from pix2pix.translate import Translator, resolve_device  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+CHECKPOINTS_DIR = REPO / "checkpoints"
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+DISPLAY_SIZE = 448  # the 256-pixel canvas and output are shown scaled up, pixels kept crisp
+
+THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts: offline
+CSS = """
+.pixelated img, .pixelated canvas { image-rendering: pixelated; }
+.legend { display: flex; flex-wrap: wrap; gap: 6px 14px; margin: 4px 0; }
+.legend span { display: inline-flex; align-items: center; gap: 6px; font-size: 0.9em; }
+.legend i { width: 16px; height: 16px; border-radius: 3px; border: 1px solid #8884; display: inline-block; }
+.critic-ramp { height: 10px; border-radius: 5px; background: linear-gradient(90deg, #dc2828, #dcc828, #00c828); }
+"""
+
+
+def build_app(checkpoints_dir: str | Path = CHECKPOINTS_DIR, examples_dir: str | Path = EXAMPLES_DIR, device: str = "auto") -> gr.Blocks:
+    """The whole page: one tab per model found in `checkpoints_dir`, each model loaded once here."""
+    catalog = load_catalog(checkpoints_dir, device)
+    with gr.Blocks(title="pix2pix studio", analytics_enabled=False) as app:
+        gr.Markdown("# pix2pix studio\nDraw on the left; a pix2pix U-Net paints the picture on the right after every stroke.")
+        notice = catalog_notice(catalog, Path(checkpoints_dir))
+        if notice:
+            gr.Markdown(notice, elem_id="catalog-notice")
+        with gr.Tabs():
+            for name, translator in catalog.translators.items():
+                with gr.Tab(name, id=name):
+                    model_tab(ModelHandlers(translator, example_drawings(Path(examples_dir) / name)))
+    return app.queue(default_concurrency_limit=concurrency_limit(resolve_device(device)))
+
+
+def model_tab(handlers: ModelHandlers) -> None:
+    """Canvas | output, then examples, photo upload, variations and the critic's view, for one model."""
+    translator = handlers.translator
+    model = {"concurrency_id": "model"}  # every event runs a model: they share the device's queue limit
+    gr.Markdown(instructions(translator))
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=300):
+            canvas = gr.ImageEditor(
+                value=handlers.blank_canvas(), type="pil", image_mode="RGB", format="png", label="Your drawing",
+                sources=(), transforms=(), layers=False, canvas_size=(translator.size, translator.size), fixed_canvas=True,
+                brush=brush(translator), eraser=gr.Eraser(default_size=4 if translator.palette is None else 12),
+                height=DISPLAY_SIZE + 120, elem_classes=["canvas", "pixelated"],
+            )
+            if translator.palette is not None:
+                gr.HTML(legend(translator), elem_classes=["legend"])
+                with gr.Row():
+                    fill_class = gr.Dropdown(list(translator.palette.names[1:]), label="Fill the unpainted background with", scale=3)
+                    fill = gr.Button("Fill background", scale=1)
+            with gr.Row():
+                clear = gr.Button("Clear")
+                photo = gr.UploadButton("Start from a photo", file_types=["image"], type="filepath")
+        with gr.Column(min_width=300):
+            output = gr.Image(
+                handlers.translate(None), label="Generated", type="pil", format="png", interactive=False, buttons=["download"],
+                height=DISPLAY_SIZE, elem_classes=["output", "pixelated"],
+            )
+            translate = gr.Button("Translate", variant="primary")
+    gallery = gr.Gallery(
+        handlers.examples, label="Start from a held-out example (click one)", columns=8, height=150, object_fit="contain",
+        fit_columns=False, allow_preview=False, visible=bool(handlers.examples), elem_classes=["examples"],
+    )
+    with gr.Accordion("Variations: the same drawing with dropout on", open=False):
+        with gr.Row():
+            count = gr.Slider(1, MAX_VARIATIONS, value=4, step=1, label="How many")
+            seed = gr.Number(0, precision=0, label="First seed")
+            vary = gr.Button("Make variations")
+        variations = gr.Gallery(label="Variations", columns=4, height=240, format="png", elem_classes=["pixelated"])
+    with gr.Accordion("What the critic sees", open=False):
+        if translator.discriminator is None:
+            gr.Markdown(f"{translator.name} ships no critic (PatchGAN discriminator), so this view is not available.")
+        else:
+            gr.Markdown(
+                "The PatchGAN discriminator judges each ~70x70 patch of the (drawing, picture) pair. "
+                "**Green = looks real to the critic**, yellow = unsure, red = looks generated."
+            )
+            gr.HTML('<div class="critic-ramp"></div>')
+            with gr.Row():
+                judge = gr.Button("Show what the critic sees")
+            critic = gr.Image(label="Critic's verdict per patch", type="pil", format="png", interactive=False,
+                              height=DISPLAY_SIZE, elem_classes=["pixelated"])
+            judge.click(handlers.critic_view, canvas, critic, **model)
+
+    canvas.change(handlers.translate, canvas, output, trigger_mode="always_last", show_progress="hidden", **model)
+    translate.click(handlers.translate, canvas, output, **model)
+    clear.click(handlers.clear, None, [canvas, output], **model)
+    photo.upload(handlers.load_photo, photo, [canvas, output], **model)
+    gallery.select(handlers.load_example, None, [canvas, output], **model)
+    vary.click(handlers.variations, [canvas, count, seed], variations, **model)
+    if translator.palette is not None:
+        fill.click(handlers.fill_background, [canvas, fill_class], [canvas, output], **model)
+
+
+def brush(translator: Translator) -> gr.Brush:
+    """Edges: a thin black pencil. Labels: a broad brush in the model's class colours only."""
+    if translator.palette is None:
+        return gr.Brush(colors=["#000000"], default_color="#000000", color_mode="fixed", default_size=2)
+    colors = [hex_color(color) for color in translator.palette.colors]
+    return gr.Brush(colors=colors, default_color=colors[1 % len(colors)], color_mode="fixed", default_size=12)
+
+
+def legend(translator: Translator) -> str:
+    """Swatches with the class names, since the brush's colour buttons carry no names."""
+    palette = translator.palette
+    swatches = zip(palette.names, palette.colors, strict=True)
+    return "".join(f'<span><i style="background:{hex_color(color)}"></i>{name}</span>' for name, color in swatches)
+
+
+def hex_color(color: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*color)
+
+
+def instructions(translator: Translator) -> str:
+    if translator.palette is None:
+        return "Draw outlines with the black pencil; the eraser and undo are in the canvas toolbar."
+    return "Paint regions with the class colours (legend below the canvas); the canvas starts as background."
+
+
+def catalog_notice(catalog: Catalog, checkpoints_dir: Path) -> str:
+    """What the page says about models that are missing or failed to load (never a stack trace)."""
+    lines = [f"**{name} is unavailable.** {message}" for name, message in catalog.failures.items()]
+    if not catalog.translators:
+        lines.append(f"No usable checkpoints in `{checkpoints_dir}`. Train one with `python train.py`, or pass `--checkpoints DIR`.")
+    return "\n\n".join(lines)
+
+
+def concurrency_limit(device: torch.device) -> int:
+    """Translations at once: a GPU overlaps a few small batches; on a CPU one already uses every core."""
+    return 4 if device.type == "cuda" else 1
+
+
+def launch(app: gr.Blocks, host: str | None = None, port: int | None = None, share: bool = False, **options) -> None:
+    """Serve `app` with the studio's styling; host/port None -> gradio's defaults and GRADIO_SERVER_* variables
+    (which Spaces sets). `options` go to Blocks.launch, e.g. prevent_thread_lock."""
+    app.launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS, **options)
+
+
+if __name__ == "__main__":
+    launch(build_app())

@@ -1,0 +1,134 @@
+"""The page's event handlers for one model: plain methods that the tests call without a browser.
+
+Bad input (a corrupt upload, a huge image, an unknown class) becomes a warning in the page and
+`gr.skip()`, which leaves the canvas and the output as they were: nobody loses their drawing.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from pix2pix.critic import realness_overlay
+from pix2pix.images import ImageError
+from pix2pix.translate import Translator
+
+MAX_VARIATIONS = 8
+
+EditorValue = dict[str, Any]  # gr.ImageEditor's {"background", "layers", "composite"}
+Canvas = EditorValue | Image.Image | np.ndarray | None  # what the editor sends, or a bare image from a test
+
+
+def canvas_value(drawing: Image.Image) -> EditorValue:
+    """An editor value holding `drawing` as the background, ready to be drawn over."""
+    return {"background": drawing, "layers": [], "composite": drawing}
+
+
+def drawing_on_canvas(canvas: Canvas) -> Image.Image | np.ndarray | None:
+    """What the person sees on the canvas (strokes over background), or None for a canvas that holds nothing."""
+    if not isinstance(canvas, dict):
+        return canvas
+    for key in ("composite", "background"):
+        if canvas.get(key) is not None:
+            return canvas[key]
+    return None
+
+
+def _warns_on_bad_image(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an ImageError into a warning toast and leave every output as it was."""
+
+    @functools.wraps(handler)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except ImageError as error:
+            gr.Warning(f"That image cannot be used: {error}")
+            return gr.skip()
+
+    return guarded
+
+
+class ModelHandlers:
+    """Everything one model's tab does, bound to its Translator (loaded once, shared by all visitors)."""
+
+    def __init__(self, translator: Translator, examples: list[Image.Image] | None = None):
+        self.translator = translator
+        self.examples = [translator.prepare(example) for example in examples or []]
+
+    @property
+    def background_color(self) -> tuple[int, int, int]:
+        palette = self.translator.palette
+        return tuple(palette.colors[0]) if palette else (255, 255, 255)
+
+    def blank_canvas(self) -> EditorValue:
+        """A model-sized canvas filled with the background (white paper, or the background class)."""
+        return canvas_value(self._blank())
+
+    def _blank(self) -> Image.Image:
+        return Image.new("RGB", (self.translator.size, self.translator.size), self.background_color)
+
+    def _drawing(self, canvas: Canvas) -> Image.Image | np.ndarray:
+        """The canvas's drawing; an empty canvas counts as blank paper."""
+        drawing = drawing_on_canvas(canvas)
+        return self._blank() if drawing is None else drawing
+
+    @_warns_on_bad_image
+    def translate(self, canvas: Canvas) -> Image.Image:
+        """The generator's picture for the canvas; an empty canvas is translated as blank paper."""
+        return self.translator.translate(self._drawing(canvas))
+
+    def clear(self) -> tuple[EditorValue, Image.Image]:
+        """A fresh canvas and its picture."""
+        blank = self._blank()
+        return canvas_value(blank), self.translator.translate(blank)
+
+    @_warns_on_bad_image
+    def load_example(self, selection: gr.SelectData) -> tuple[EditorValue, Image.Image]:
+        """Put the clicked held-out drawing on the canvas and translate it."""
+        drawing = self.examples[selection.index]
+        return canvas_value(drawing), self.translator.translate(drawing)
+
+    @_warns_on_bad_image
+    def load_photo(self, photo_path: str | None) -> tuple[EditorValue, Image.Image]:
+        """Turn an uploaded photo into this model's kind of drawing (edges or labels), put it on the canvas, translate it."""
+        if photo_path is None:
+            return gr.skip()
+        drawing = self.translator.from_photo(photo_path)
+        return canvas_value(drawing), self.translator.translate(drawing)
+
+    @_warns_on_bad_image
+    def fill_background(self, canvas: Canvas, class_name: str) -> tuple[EditorValue, Image.Image]:
+        """Paint every unpainted (background-class) pixel with `class_name`, keeping what was painted."""
+        palette = self.translator.palette
+        if palette is None or class_name not in palette.names:
+            gr.Warning(f"Pick one of the model's classes to fill with, not {class_name!r}.")
+            return gr.skip()
+        drawing = self.translator.prepare(self._drawing(canvas))
+        pixels = np.array(drawing)
+        pixels[(pixels == self.background_color).all(axis=-1)] = palette.colors[palette.names.index(class_name)]
+        filled = Image.fromarray(pixels)
+        return canvas_value(filled), self.translator.translate(filled)
+
+    @_warns_on_bad_image
+    def variations(self, canvas: Canvas, count: float, seed: float | None) -> list[tuple[Image.Image, str]]:
+        """`count` pictures for the same drawing with dropout on, one seed each (seed, seed+1, ...)."""
+        drawing = self._drawing(canvas)
+        first = int(seed or 0)
+        seeds = list(range(first, first + min(max(int(count or 1), 1), MAX_VARIATIONS)))
+        pictures = self.translator.variations(drawing, seeds)
+        return [(picture, f"seed {s}") for picture, s in zip(pictures, seeds, strict=True)]
+
+    @_warns_on_bad_image
+    def critic_view(self, canvas: Canvas) -> Image.Image:
+        """The output with the PatchGAN's per-patch realness painted over it (green = looks real)."""
+        if self.translator.discriminator is None:
+            gr.Warning(f"{self.translator.name} ships no critic, so there is nothing to show.")
+            return gr.skip()
+        drawing = self._drawing(canvas)
+        output = self.translator.translate(drawing)
+        return realness_overlay(output, self.translator.realness(drawing, output))

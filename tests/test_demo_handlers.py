@@ -1,0 +1,188 @@
+"""The demo's handlers, called directly: every input kind, every kind of bad input, never an exception."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+from conftest import LABEL_PALETTE, edges_drawing, labels_drawing
+from PIL import Image
+
+from demo.catalog import example_drawings, load_catalog
+from demo.handlers import ModelHandlers, canvas_value
+from pix2pix.critic import realness_overlay
+
+SKIP = gr.skip()
+
+
+@pytest.fixture(scope="module")
+def catalog(checkpoints_dir: Path):
+    return load_catalog(checkpoints_dir, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def edges(catalog, examples_dir: Path) -> ModelHandlers:
+    return ModelHandlers(catalog.translators["edges2things"], example_drawings(examples_dir / "edges2things"))
+
+
+@pytest.fixture(scope="module")
+def labels(catalog, examples_dir: Path) -> ModelHandlers:
+    return ModelHandlers(catalog.translators["labels2things"], example_drawings(examples_dir / "labels2things"))
+
+
+def png_bytes(image: Image.Image, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=options.pop("format", "PNG"), **options)
+    return buffer.getvalue()
+
+
+def test_catalog_loads_good_models_and_reports_the_broken_one(catalog):
+    assert set(catalog.translators) == {"edges2things", "labels2things"}
+    assert "broken.safetensors" in catalog.failures["broken"]
+    assert catalog.translators["labels2things"].palette.names == tuple(LABEL_PALETTE["names"])
+
+
+def test_examples_are_the_left_halves(edges):
+    assert len(edges.examples) == 2
+    assert all(example.size == (256, 256) for example in edges.examples)
+    assert np.asarray(edges.examples[0]).min() == 0  # the drawn circle, not the grey right half
+
+
+@pytest.mark.parametrize("kind", ["edges", "labels"])
+def test_translate_each_input_kind(kind, edges, labels):
+    handlers, drawing = (edges, edges_drawing()) if kind == "edges" else (labels, labels_drawing())
+    output = handlers.translate(canvas_value(drawing))
+    assert isinstance(output, Image.Image) and output.size == (256, 256) and output.mode == "RGB"
+    assert output != handlers.translate(handlers.blank_canvas())
+
+
+@pytest.mark.parametrize("canvas", [None, {"background": None, "layers": [], "composite": None}])
+def test_empty_canvas_is_blank_paper(edges, canvas):
+    assert edges.translate(canvas) == edges.translate(edges.blank_canvas())
+
+
+def test_label_canvas_starts_as_background_class(labels):
+    background = labels.blank_canvas()["background"]
+    assert background.getcolors() == [(256 * 256, tuple(LABEL_PALETTE["colors"][0]))]
+
+
+@pytest.mark.parametrize("image", [
+    Image.new("RGBA", (300, 200), (0, 0, 0, 0)),
+    Image.new("L", (64, 64), 255),
+    Image.new("CMYK", (256, 256), (0, 0, 0, 0)),
+    Image.fromarray(np.full((128, 128), 40000, np.uint16)),
+    Image.new("RGB", (1, 1), "black"),
+], ids=["rgba", "grayscale", "cmyk", "16-bit", "1x1"])
+def test_odd_images_translate(edges, labels, image, tmp_path: Path):
+    for handlers in (edges, labels):
+        assert handlers.translate(canvas_value(image)).size == (256, 256)
+        canvas, output = handlers.load_photo(_saved(image, tmp_path))
+        assert canvas["background"].size == (256, 256) and output.size == (256, 256)
+
+
+def _saved(image: Image.Image, folder: Path) -> str:
+    path = folder / ("photo.tif" if image.mode == "CMYK" else "photo.png")  # PNG has no CMYK
+    image.save(path)
+    return str(path)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # PIL notices first; open_image refuses it
+def test_huge_image_warns_and_keeps_everything(edges, tmp_path: Path):
+    huge = Image.new("L", (10_000, 10_000), 255)
+    with pytest.warns(UserWarning, match="too large"):
+        assert edges.translate(canvas_value(huge)) == SKIP
+    path = tmp_path / "huge.png"
+    huge.save(path)
+    with pytest.warns(UserWarning, match="too large"):
+        assert edges.load_photo(str(path)) == SKIP
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("corrupt.png", png_bytes(edges_drawing())[:400], "corrupt|truncated|cannot be read"),
+    ("notes.txt", b"this is a text file, not a picture\n", "not an image"),
+    ("empty.png", b"", "not an image"),
+])
+def test_bad_uploads_warn_and_keep_the_drawing(edges, labels, tmp_path: Path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    for handlers in (edges, labels):
+        with pytest.warns(UserWarning, match=message):
+            assert handlers.load_photo(str(path)) == SKIP
+
+
+def test_no_upload_changes_nothing(edges):
+    assert edges.load_photo(None) == SKIP
+
+
+def test_photo_becomes_edges_on_the_canvas(edges, tmp_path: Path):
+    photo = Image.new("RGB", (640, 480), (30, 120, 200))
+    photo.paste((250, 210, 30), (200, 120, 440, 360))
+    canvas, output = edges.load_photo(_saved(photo, tmp_path))
+    pixels = np.asarray(canvas["background"])
+    assert set(np.unique(pixels)) <= {0, 255} and (pixels == 0).any()  # black lines on white
+    assert output.size == (256, 256)
+
+
+def test_photo_becomes_palette_labels(labels, tmp_path: Path):
+    photo = Image.new("RGB", (300, 300), "white")
+    photo.paste((250, 200, 20), (50, 50, 250, 250))
+    canvas, _ = labels.load_photo(_saved(photo, tmp_path))
+    colors = {color for _, color in canvas["background"].getcolors()}
+    assert colors <= {tuple(c) for c in LABEL_PALETTE["colors"]} and (250, 200, 20) in colors
+
+
+def test_example_click_loads_and_translates(edges):
+    canvas, output = edges.load_example(gr.SelectData(None, {"index": 1, "value": None}))
+    assert canvas["background"] == edges.examples[1]
+    assert output == edges.translate(canvas)
+
+
+def test_clear_gives_blank_canvas_and_its_picture(labels):
+    canvas, output = labels.clear()
+    assert canvas["background"] == labels.blank_canvas()["background"]
+    assert output == labels.translate(None)
+
+
+def test_fill_background_keeps_the_painting(labels):
+    canvas, output = labels.fill_background(canvas_value(labels_drawing()), "blue")
+    filled = np.asarray(canvas["background"])
+    assert (filled[0, 0] == LABEL_PALETTE["colors"][4]).all()  # the corner was background
+    assert (filled[128, 128] == LABEL_PALETTE["colors"][1]).all()  # the painted face stays yellow
+    assert output.size == (256, 256)
+    with pytest.warns(UserWarning, match="classes"):
+        assert labels.fill_background(canvas_value(labels_drawing()), "no such class") == SKIP
+
+
+def test_variations_differ_from_each_other(edges):
+    pictures = edges.variations(canvas_value(edges_drawing()), 3, 7)
+    assert [caption for _, caption in pictures] == ["seed 7", "seed 8", "seed 9"]
+    arrays = [np.asarray(picture) for picture, _ in pictures]
+    assert not np.array_equal(arrays[0], arrays[1]) and not np.array_equal(arrays[1], arrays[2])
+    again = edges.variations(canvas_value(edges_drawing()), 1, 7)
+    assert np.array_equal(np.asarray(again[0][0]), arrays[0])  # a seed reproduces its picture
+    assert len(edges.variations(None, 100, None)) == 8  # bounded, and an empty canvas is fine
+
+
+def test_critic_overlay_has_the_output_size(edges):
+    overlay = edges.critic_view(canvas_value(edges_drawing()))
+    assert isinstance(overlay, Image.Image) and overlay.size == (256, 256)
+
+
+def test_model_without_critic_warns(labels):
+    with pytest.warns(UserWarning, match="no critic"):
+        assert labels.critic_view(canvas_value(labels_drawing())) == SKIP
+
+
+def test_realness_overlay_colours():
+    white = Image.new("RGB", (64, 64), "white")
+    real, fake = realness_overlay(white, np.ones((30, 30))), realness_overlay(white, np.zeros((30, 30)))
+    assert real.size == (64, 64)
+    r, g, _ = real.getpixel((10, 10))
+    assert g > r  # green = looks real
+    r, g, _ = fake.getpixel((10, 10))
+    assert r > g
+    with pytest.raises(ValueError, match="2-D"):
+        realness_overlay(white, np.ones(5))
