@@ -26,6 +26,7 @@ DISPLAY_SIZE = 448  # the 256-pixel canvas and output are shown scaled up, pixel
 THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts: offline
 CSS = """
 .pixelated img, .pixelated canvas { image-rendering: pixelated; }
+.output img { width: 100%; height: 100%; object-fit: contain; }
 .legend { display: flex; flex-wrap: wrap; gap: 6px 14px; margin: 4px 0; }
 .legend span { display: inline-flex; align-items: center; gap: 6px; font-size: 0.9em; }
 .legend i { width: 16px; height: 16px; border-radius: 3px; border: 1px solid #8884; display: inline-block; }
@@ -100,8 +101,9 @@ def model_tab(handlers: ModelHandlers) -> None:
                               height=DISPLAY_SIZE, elem_classes=["pixelated"])
             judge.click(handlers.critic_view, canvas, critic, **model)
 
-    canvas.change(handlers.translate, canvas, output, trigger_mode="always_last", show_progress="hidden", **model)
-    translate.click(handlers.translate, canvas, output, **model)
+    # `input`, not `change`: gradio's editor swallows the first `change` after mount, which would lose the first stroke
+    canvas.input(handlers.translate, canvas, output, trigger_mode="always_last", show_progress="hidden", **model)
+    translate.click(handlers.translate, canvas, output, api_name=f"translate_{translator.name}", **model)
     clear.click(handlers.clear, None, [canvas, output], **model)
     photo.upload(handlers.load_photo, photo, [canvas, output], **model)
     gallery.select(handlers.load_example, None, [canvas, output], **model)
