@@ -150,10 +150,11 @@ def concurrency_limit(device: torch.device) -> int:
     return 4 if device.type == "cuda" else 1
 
 
-def launch(app: gr.Blocks, host: str | None = None, port: int | None = None, share: bool = False, **options) -> None:
-    """Serve `app` with the studio's styling; host/port None -> gradio's defaults and GRADIO_SERVER_* variables
-    (which Spaces sets). `options` go to Blocks.launch, e.g. prevent_thread_lock."""
-    app.launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS, **options)
+def launch(app: gr.Blocks, host: str | None = None, port: int | None = None, share: bool = False, **options) -> str:
+    """Serve `app` with the studio's styling and return its local URL; host/port None -> gradio's defaults and
+    GRADIO_SERVER_* variables (which Spaces sets). `options` go to Blocks.launch, e.g. prevent_thread_lock."""
+    _, local_url, _ = app.launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS, **options)
+    return local_url
 
 
 if __name__ == "__main__":

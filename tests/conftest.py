@@ -6,7 +6,6 @@ The bundled checkpoints are trained separately; tests must not depend on them, o
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,13 +88,10 @@ def examples_dir(model_folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def studio_url(checkpoints_dir: Path, examples_dir: Path) -> Iterator[str]:
-    """The studio served on loopback at a free port, for the client and browser tests."""
+    """The studio served on loopback, for the client and browser tests."""
     from demo.app import build_app, launch
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     app = build_app(checkpoints_dir, examples_dir, device="cpu")
-    launch(app, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
+    url = launch(app, host="127.0.0.1", prevent_thread_lock=True, quiet=True)  # gradio picks a free port
+    yield url
     app.close()

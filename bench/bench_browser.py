@@ -1,0 +1,115 @@
+"""Stroke-to-picture latency in a real browser: mouse-up on the canvas until the output image has changed.
+
+    python bench/bench_browser.py [--checkpoints DIR] [--model NAME] [--strokes 30] [--url http://127.0.0.1:7860/]
+
+Launches the studio on loopback (or uses --url), drives Debian's Chromium through Playwright, draws
+`--strokes` short strokes in a grid (each one changes the drawing, so each one must change the picture)
+and prints median and p95 latency as a markdown table naming the machine. The browser's canvas runs
+on software WebGL here, so the figure includes reading the canvas back, as a visitor's browser would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere: the repo root holds demo/
+from bench.bench_models import machine_name  # noqa: E402
+from demo.app import CHECKPOINTS_DIR, EXAMPLES_DIR, build_app, launch  # noqa: E402
+from pix2pix.translate import resolve_device  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+OUTPUT_IMAGE = ".output img"
+
+
+def draw_stroke(page: Page, x: float = 0.35, y: float = 0.35, length: float = 0.3) -> None:
+    """Mouse down at (x, y) (fractions of the visible canvas), a short diagonal drag, mouse up."""
+    box = page.locator(".canvas canvas:visible").first.bounding_box()
+    left, top = box["x"] + box["width"] * x, box["y"] + box["height"] * y
+    page.mouse.move(left, top)
+    page.mouse.down()
+    for step in range(1, 5):  # few moves: software WebGL redraws the canvas on each one
+        page.mouse.move(left + step * box["width"] * length / 4, top + step * box["height"] * length / 6)
+    page.mouse.up()
+
+
+def output_source(page: Page) -> str | None:
+    return page.locator(f"{OUTPUT_IMAGE}:visible").first.get_attribute("src")
+
+
+def wait_for_new_output(page: Page, before: str | None, timeout_ms: float) -> None:
+    """Wait until the visible output image shows a file other than `before`."""
+    page.wait_for_function(
+        "([selector, before]) => [...document.querySelectorAll(selector)].some(i => i.offsetParent && i.src !== before)",
+        arg=[OUTPUT_IMAGE, before], timeout=timeout_ms,
+    )
+
+
+def stroke_latencies(page: Page, strokes: int, timeout_ms: float) -> tuple[list[float], int]:
+    """Seconds from mouse-up to the new picture for each stroke, and how many strokes never got one."""
+    latencies, misses = [], 0
+    for index in range(strokes):
+        row, column = divmod(index, 5)
+        before = output_source(page)
+        draw_stroke(page, x=0.08 + 0.17 * column, y=0.06 + 0.14 * (row % 6), length=0.12)
+        started = time.perf_counter()
+        try:
+            wait_for_new_output(page, before, timeout_ms)
+        except PlaywrightTimeout:
+            misses += 1
+            continue
+        latencies.append(time.perf_counter() - started)
+    return latencies, misses
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoints", default=str(CHECKPOINTS_DIR))
+    parser.add_argument("--examples", default=str(EXAMPLES_DIR))
+    parser.add_argument("--model", help="the tab to draw in (default: the first model)")
+    parser.add_argument("--strokes", type=int, default=30)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one stroke's picture")
+    parser.add_argument("--url", help="an already running studio on this machine, instead of launching one")
+    args = parser.parse_args(argv)
+
+    app = None if args.url else build_app(args.checkpoints, args.examples)
+    url = args.url or launch(app, host="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.goto(url)
+            page.locator(OUTPUT_IMAGE).first.wait_for(timeout=args.timeout * 1000)
+            if args.model:
+                page.get_by_role("tab", name=args.model).click()
+            model = args.model or page.get_by_role("tab", selected=True).inner_text()
+            before = output_source(page)
+            draw_stroke(page, 0.9, 0.9, 0.05)  # warm-up: the first stroke pays for shader compilation
+            wait_for_new_output(page, before, args.timeout * 1000)
+            latencies, misses = stroke_latencies(page, args.strokes, args.timeout * 1000)
+            browser.close()
+    finally:
+        if app is not None:
+            app.close()
+    if not latencies:
+        sys.exit(f"no stroke produced a new picture within {args.timeout} s ({misses} tried)")
+    print(f"\nStroke to picture in Chromium (software WebGL), model {model}, server on {machine_name(resolve_device('auto'))}\n")
+    print("| strokes | missed | median ms | p95 ms |")
+    print("|---:|---:|---:|---:|")
+    print(f"| {len(latencies)} | {misses} | {statistics.median(latencies) * 1000:.0f} | {percentile(latencies, 0.95) * 1000:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
