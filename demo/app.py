@@ -26,7 +26,7 @@ DISPLAY_SIZE = 448  # the 256-pixel canvas and output are shown scaled up, pixel
 THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts: offline
 CSS = """
 .pixelated img, .pixelated canvas { image-rendering: pixelated; }
-.output img { width: 100%; height: 100%; object-fit: contain; }
+.scaled img { width: 100%; height: 100%; object-fit: contain; }  /* 256 px shown larger */
 .legend { display: flex; flex-wrap: wrap; gap: 6px 14px; margin: 4px 0; }
 .legend span { display: inline-flex; align-items: center; gap: 6px; font-size: 0.9em; }
 .legend i { width: 16px; height: 16px; border-radius: 3px; border: 1px solid #8884; display: inline-block; }
@@ -73,7 +73,7 @@ def model_tab(handlers: ModelHandlers) -> None:
         with gr.Column(min_width=300):
             output = gr.Image(
                 handlers.translate(None), label="Generated", type="pil", format="png", interactive=False, buttons=["download"],
-                height=DISPLAY_SIZE, elem_classes=["output", "pixelated"],
+                height=DISPLAY_SIZE, elem_classes=["output", "scaled", "pixelated"],
             )
             translate = gr.Button("Translate", variant="primary")
     gallery = gr.Gallery(
@@ -98,7 +98,7 @@ def model_tab(handlers: ModelHandlers) -> None:
             with gr.Row():
                 judge = gr.Button("Show what the critic sees")
             critic = gr.Image(label="Critic's verdict per patch", type="pil", format="png", interactive=False,
-                              height=DISPLAY_SIZE, elem_classes=["pixelated"])
+                              height=DISPLAY_SIZE, elem_classes=["scaled", "pixelated"])
             judge.click(handlers.critic_view, canvas, critic, **model)
 
     # `input`, not `change`: gradio's editor swallows the first `change` after mount, which would lose the first stroke
