@@ -1,0 +1,54 @@
+"""Every model shipped in checkpoints/ loads through the public loader and draws better than a blank page."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pix2pix.translate import Translator, find_checkpoints
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = find_checkpoints(ROOT / "checkpoints")
+
+
+def test_the_demo_ships_both_emoji_models():
+    assert {"edges2emoji", "labels2emoji"} <= set(BUNDLED)
+
+
+def examples(name: str) -> list[tuple[Image.Image, np.ndarray]]:
+    """Held-out (input, ground truth) pairs committed beside the demo."""
+    pairs = []
+    for path in sorted((ROOT / "demo" / "examples" / name).glob("*.png")):
+        both = Image.open(path).convert("RGB")
+        half = both.width // 2
+        pairs.append((both.crop((0, 0, half, both.height)), np.asarray(both.crop((half, 0, both.width, both.height)), np.float32)))
+    return pairs
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLED))
+def test_bundled_model_beats_a_blank_and_a_grey_image(name):
+    translator = Translator(BUNDLED[name], device="cpu")
+    assert translator.info.task == name
+    assert translator.discriminator is not None, "the critic ships with every bundled model"
+    pairs = examples(name)
+    assert len(pairs) >= 8, f"demo/examples/{name} needs held-out examples"
+    model, white, grey = [], [], []
+    for drawing, truth in pairs:
+        output = np.asarray(translator.translate(drawing), np.float32)
+        assert output.shape == truth.shape
+        model.append(np.abs(output - truth).mean())
+        white.append(np.abs(255 - truth).mean())
+        grey.append(np.abs(128 - truth).mean())
+    assert np.mean(model) < np.mean(white) and np.mean(model) < np.mean(grey), (np.mean(model), np.mean(white), np.mean(grey))
+    assert np.mean(np.array(model) < np.array(white)) >= 0.75  # not just on average: on most drawings
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLED))
+def test_bundled_model_metadata_tells_its_story(name):
+    info = Translator(BUNDLED[name], device="cpu").info
+    assert info.input_kind in ("edges", "labels")
+    assert (info.palette is not None) == (info.input_kind == "labels")
+    assert info.training["steps"] > 0 and info.training["minutes"] > 0
+    assert {"l1", "psnr", "ssim"} <= set(info.metrics), "run python -m pix2pix.evaluate --write-metrics"
+    assert BUNDLED[name].stat().st_size <= 30 * 2**20
