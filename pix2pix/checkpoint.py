@@ -58,6 +58,7 @@ def write_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metada
     os.close(handle)
     try:
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, temporary, metadata={"format": FORMAT, **metadata})
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a checkpoint is meant to be shared
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
