@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
                 page.get_by_role("tab", name=args.model).click()
             model = args.model or page.get_by_role("tab", selected=True).inner_text()
             before = output_source(page)
-            draw_stroke(page, 0.9, 0.9, 0.05)  # warm-up: the first stroke pays for shader compilation
+            draw_stroke(page, 0.45, 0.5, 0.1)  # warm-up: the first stroke pays for shader compilation
             wait_for_new_output(page, before, args.timeout * 1000)
             latencies, misses = stroke_latencies(page, args.strokes, args.timeout * 1000)
             browser.close()
