@@ -8,6 +8,7 @@ are chosen in one place.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -53,6 +54,8 @@ class Translator:
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.generator = generator.to(self.dtype).to(memory_format=torch.channels_last)
         self.discriminator = discriminator.to(self.dtype).to(memory_format=torch.channels_last) if discriminator else None
+        # Dropout on/off and the seed are model-wide state: concurrent requests take turns with them.
+        self._lock = threading.Lock()
         self.cpu_bf16 = self.device.type == "cpu" and self._bf16_is_faster()
 
     @property
@@ -94,20 +97,22 @@ class Translator:
         prepared = self.prepare(drawing)
         outputs = []
         for seed in seeds:
-            torch.manual_seed(seed)
-            outputs.extend(self.translate_batch([prepared], dropout=True))
+            outputs.extend(self.translate_batch([prepared], dropout=True, seed=seed))
         return outputs
 
     @torch.inference_mode()
-    def translate_batch(self, drawings: list[Image.Image], dropout: bool = False) -> list[Image.Image]:
-        """Translate prepared, model-sized drawings in one batch."""
+    def translate_batch(self, drawings: list[Image.Image], dropout: bool = False, seed: int | None = None) -> list[Image.Image]:
+        """Translate prepared, model-sized drawings in one batch; `seed` fixes the dropout noise."""
         batch = torch.stack([to_tensor(d) for d in drawings]).to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
-        _set_dropout(self.generator, dropout)
-        try:
-            with self._autocast():
-                output = self.generator(batch)
-        finally:
-            _set_dropout(self.generator, False)
+        with self._lock:
+            if seed is not None:
+                torch.manual_seed(seed)
+            _set_dropout(self.generator, dropout)
+            try:
+                with self._autocast():
+                    output = self.generator(batch)
+            finally:
+                _set_dropout(self.generator, False)
         return [to_image(image) for image in output]
 
     @torch.inference_mode()
