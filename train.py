@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     jitter_rng = torch.Generator().manual_seed(config.seed + 1 + rank)
     torch.manual_seed(config.seed + 1 + rank)  # dropout
     step, epoch, position, permutation = 0, 0, 0, torch.randperm(len(pairs), generator=order_rng)
+    earlier_seconds = 0.0  # training time of the runs this one resumes
 
     run_dir = arguments.runs / arguments.name
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         jitter_rng.set_state(state["jitter_rng"])
         torch.set_rng_state(state["torch_rng"])
         step, epoch, position, permutation = state["step"], state["epoch"], state["position"], state["permutation"]
+        earlier_seconds = state.get("seconds", 0.0)
         if main_process:
             print(f"resumed {latest} at step {step} (epoch {epoch})")
 
@@ -138,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
             **trainer.state_dict(),
             "order_rng": order_rng.get_state(), "jitter_rng": jitter_rng.get_state(), "torch_rng": torch.get_rng_state(),
             "step": step, "epoch": epoch, "position": position, "permutation": permutation,
+            "seconds": earlier_seconds + time.perf_counter() - started,
             "generator_config": dataclasses.asdict(generator_config), "train_config": dataclasses.asdict(config),
         })  # fmt: skip
 
@@ -185,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         if out_of_time:
             break
     progress.close()
-    train_seconds = time.perf_counter() - started
+    train_seconds = earlier_seconds + time.perf_counter() - started
 
     if main_process:
         images = step * global_batch
