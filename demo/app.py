@@ -16,6 +16,7 @@ import torch  # noqa: E402
 
 from demo.catalog import Catalog, example_drawings, load_catalog  # noqa: E402
 from demo.handlers import MAX_VARIATIONS, ModelHandlers  # noqa: E402
+from demo.sketchpad import sketchpad  # noqa: E402
 from pix2pix.translate import Translator, resolve_device  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,9 +28,6 @@ THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_m
 CSS = """
 .pixelated img, .pixelated canvas { image-rendering: pixelated; }
 .scaled img { width: 100%; height: 100%; object-fit: contain; }  /* 256 px shown larger */
-.legend { display: flex; flex-wrap: wrap; gap: 6px 14px; margin: 4px 0; }
-.legend span { display: inline-flex; align-items: center; gap: 6px; font-size: 0.9em; }
-.legend i { width: 16px; height: 16px; border-radius: 3px; border: 1px solid #8884; display: inline-block; }
 .critic-ramp { height: 10px; border-radius: 5px; background: linear-gradient(90deg, #dc2828, #dcc828, #00c828); }
 """
 
@@ -56,20 +54,12 @@ def model_tab(handlers: ModelHandlers) -> None:
     gr.Markdown(instructions(translator))
     with gr.Row(equal_height=False):
         with gr.Column(min_width=300):
-            canvas = gr.ImageEditor(
-                value=handlers.blank_canvas(), type="pil", image_mode="RGB", format="png", label="Your drawing",
-                sources=(), transforms=(), layers=False, canvas_size=(translator.size, translator.size), fixed_canvas=True,
-                brush=brush(translator), eraser=gr.Eraser(default_size=4 if translator.palette is None else 12),
-                height=DISPLAY_SIZE + 120, elem_classes=["canvas", "pixelated"],
-            )
+            canvas = drawing_canvas(handlers)
             if translator.palette is not None:
-                gr.HTML(legend(translator), elem_classes=["legend"])
                 with gr.Row():
                     fill_class = gr.Dropdown(list(translator.palette.names[1:]), label="Fill the unpainted background with", scale=3)
                     fill = gr.Button("Fill background", scale=1)
-            with gr.Row():
-                clear = gr.Button("Clear")
-                photo = gr.UploadButton("Start from a photo", file_types=["image"], type="filepath")
+            photo = gr.UploadButton("Start from a photo", file_types=["image"], type="filepath")
         with gr.Column(min_width=300):
             output = gr.Image(
                 handlers.translate(None), label="Generated", type="pil", format="png", interactive=False, buttons=["download"],
@@ -101,10 +91,8 @@ def model_tab(handlers: ModelHandlers) -> None:
                               height=DISPLAY_SIZE, elem_classes=["scaled", "pixelated"])
             judge.click(handlers.critic_view, canvas, critic, **model)
 
-    # `input`, not `change`: gradio's editor swallows the first `change` after mount, which would lose the first stroke
     canvas.input(handlers.translate, canvas, output, trigger_mode="always_last", show_progress="hidden", **model)
     translate.click(handlers.translate, canvas, output, api_name=f"translate_{translator.name}", **model)
-    clear.click(handlers.clear, None, [canvas, output], **model)
     photo.upload(handlers.load_photo, photo, [canvas, output], **model)
     gallery.select(handlers.load_example, None, [canvas, output], **model)
     vary.click(handlers.variations, [canvas, count, seed], variations, **model)
@@ -112,19 +100,15 @@ def model_tab(handlers: ModelHandlers) -> None:
         fill.click(handlers.fill_background, [canvas, fill_class], [canvas, output], **model)
 
 
-def brush(translator: Translator) -> gr.Brush:
-    """Edges: a thin black pencil. Labels: a broad brush in the model's class colours only."""
-    if translator.palette is None:
-        return gr.Brush(colors=["#000000"], default_color="#000000", color_mode="fixed", default_size=2)
-    colors = [hex_color(color) for color in translator.palette.colors]
-    return gr.Brush(colors=colors, default_color=colors[1 % len(colors)], color_mode="fixed", default_size=12)
-
-
-def legend(translator: Translator) -> str:
-    """Swatches with the class names, since the brush's colour buttons carry no names."""
+def drawing_canvas(handlers: ModelHandlers) -> gr.HTML:
+    """Edges: a thin black pencil on white. Labels: a broad brush in the model's class colours, on the background class."""
+    translator = handlers.translator
     palette = translator.palette
-    swatches = zip(palette.names, palette.colors, strict=True)
-    return "".join(f'<span><i style="background:{hex_color(color)}"></i>{name}</span>' for name, color in swatches)
+    colors, names = (["#000000"], ["Pencil"]) if palette is None else ([hex_color(c) for c in palette.colors[1:]], list(palette.names[1:]))
+    return sketchpad(
+        handlers.blank_canvas(), size=translator.size, background=hex_color(handlers.background_color), colors=colors, names=names,
+        brush_size=2 if palette is None else 12, label="Your drawing", show_label=True, container=True, elem_classes=["canvas"],
+    )
 
 
 def hex_color(color: tuple[int, int, int]) -> str:
@@ -133,8 +117,8 @@ def hex_color(color: tuple[int, int, int]) -> str:
 
 def instructions(translator: Translator) -> str:
     if translator.palette is None:
-        return "Draw outlines with the black pencil; the eraser and undo are in the canvas toolbar."
-    return "Paint regions with the class colours (legend below the canvas); the canvas starts as background."
+        return "Draw outlines with the pencil; the picture follows every stroke. Undo with the button or Ctrl+Z."
+    return "Paint regions with the class colours below the canvas; unpainted canvas is background. Undo with the button or Ctrl+Z."
 
 
 def catalog_notice(catalog: Catalog, checkpoints_dir: Path) -> str:

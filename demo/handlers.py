@@ -14,29 +14,14 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+from demo.sketchpad import from_data_url, to_data_url
 from pix2pix.critic import realness_overlay
 from pix2pix.images import ImageError
 from pix2pix.translate import Translator
 
 MAX_VARIATIONS = 8
 
-EditorValue = dict[str, Any]  # gr.ImageEditor's {"background", "layers", "composite"}
-Canvas = EditorValue | Image.Image | np.ndarray | None  # what the editor sends, or a bare image from a test
-
-
-def canvas_value(drawing: Image.Image) -> EditorValue:
-    """An editor value holding `drawing` as the background, ready to be drawn over."""
-    return {"background": drawing, "layers": [], "composite": drawing}
-
-
-def drawing_on_canvas(canvas: Canvas) -> Image.Image | np.ndarray | None:
-    """What the person sees on the canvas (strokes over background), or None for a canvas that holds nothing."""
-    if not isinstance(canvas, dict):
-        return canvas
-    for key in ("composite", "background"):
-        if canvas.get(key) is not None:
-            return canvas[key]
-    return None
+Canvas = str | Image.Image | np.ndarray | None  # the sketchpad's PNG data URL, or a bare image from a test or API caller
 
 
 def _warns_on_bad_image(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -65,44 +50,40 @@ class ModelHandlers:
         palette = self.translator.palette
         return tuple(palette.colors[0]) if palette else (255, 255, 255)
 
-    def blank_canvas(self) -> EditorValue:
+    def blank_canvas(self) -> str:
         """A model-sized canvas filled with the background (white paper, or the background class)."""
-        return canvas_value(self._blank())
+        return to_data_url(self._blank())
 
     def _blank(self) -> Image.Image:
         return Image.new("RGB", (self.translator.size, self.translator.size), self.background_color)
 
     def _drawing(self, canvas: Canvas) -> Image.Image | np.ndarray:
         """The canvas's drawing; an empty canvas counts as blank paper."""
-        drawing = drawing_on_canvas(canvas)
-        return self._blank() if drawing is None else drawing
+        if canvas is None or (isinstance(canvas, str) and not canvas):
+            return self._blank()
+        return from_data_url(canvas) if isinstance(canvas, str) else canvas
 
     @_warns_on_bad_image
     def translate(self, canvas: Canvas) -> Image.Image:
         """The generator's picture for the canvas; an empty canvas is translated as blank paper."""
         return self.translator.translate(self._drawing(canvas))
 
-    def clear(self) -> tuple[EditorValue, Image.Image]:
-        """A fresh canvas and its picture."""
-        blank = self._blank()
-        return canvas_value(blank), self.translator.translate(blank)
-
     @_warns_on_bad_image
-    def load_example(self, selection: gr.SelectData) -> tuple[EditorValue, Image.Image]:
+    def load_example(self, selection: gr.SelectData) -> tuple[str, Image.Image]:
         """Put the clicked held-out drawing on the canvas and translate it."""
         drawing = self.examples[selection.index]
-        return canvas_value(drawing), self.translator.translate(drawing)
+        return to_data_url(drawing), self.translator.translate(drawing)
 
     @_warns_on_bad_image
-    def load_photo(self, photo_path: str | None) -> tuple[EditorValue, Image.Image]:
+    def load_photo(self, photo_path: str | None) -> tuple[str, Image.Image]:
         """Turn an uploaded photo into this model's kind of drawing (edges or labels), put it on the canvas, translate it."""
         if photo_path is None:
             return gr.skip()
         drawing = self.translator.from_photo(photo_path)
-        return canvas_value(drawing), self.translator.translate(drawing)
+        return to_data_url(drawing), self.translator.translate(drawing)
 
     @_warns_on_bad_image
-    def fill_background(self, canvas: Canvas, class_name: str) -> tuple[EditorValue, Image.Image]:
+    def fill_background(self, canvas: Canvas, class_name: str) -> tuple[str, Image.Image]:
         """Paint every unpainted (background-class) pixel with `class_name`, keeping what was painted."""
         palette = self.translator.palette
         if palette is None or class_name not in palette.names:
@@ -112,7 +93,7 @@ class ModelHandlers:
         pixels = np.array(drawing)
         pixels[(pixels == self.background_color).all(axis=-1)] = palette.colors[palette.names.index(class_name)]
         filled = Image.fromarray(pixels)
-        return canvas_value(filled), self.translator.translate(filled)
+        return to_data_url(filled), self.translator.translate(filled)
 
     @_warns_on_bad_image
     def variations(self, canvas: Canvas, count: float, seed: float | None) -> list[tuple[Image.Image, str]]:

@@ -5,23 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import edges_drawing
-from gradio_client import Client, handle_file
+from gradio_client import Client
 from PIL import Image
+
+from demo.sketchpad import to_data_url
 
 
 def test_client_sends_a_drawing_and_gets_a_picture(studio_url: str, tmp_path: Path):
     client = Client(studio_url, verbose=False, download_files=str(tmp_path / "downloads"))
-    drawing, blank = tmp_path / "drawing.png", tmp_path / "blank.png"
-    edges_drawing().save(drawing)
-    Image.new("RGB", (256, 256), "white").save(blank)
 
-    def picture(path: Path) -> Image.Image:
-        canvas = {"background": handle_file(str(path)), "layers": [], "composite": handle_file(str(path))}
-        result = client.predict(canvas, api_name="/translate_edges2things")
+    def picture(drawing: Image.Image) -> Image.Image:
+        result = client.predict(to_data_url(drawing), api_name="/translate_edges2things")  # the canvas's value: a PNG data URL
         with Image.open(result) as image:
             assert image.format == "PNG"
             return image.convert("RGB")
 
-    output = picture(drawing)
+    output = picture(edges_drawing())
     assert output.size == (256, 256)
-    assert output != picture(blank)  # the picture depends on the drawing
+    assert output != picture(Image.new("RGB", (256, 256), "white"))  # the picture depends on the drawing

@@ -12,7 +12,8 @@ from conftest import LABEL_PALETTE, edges_drawing, labels_drawing
 from PIL import Image
 
 from demo.catalog import example_drawings, load_catalog
-from demo.handlers import ModelHandlers, canvas_value
+from demo.handlers import ModelHandlers
+from demo.sketchpad import MAX_DATA_URL_CHARS, from_data_url, to_data_url
 from pix2pix.critic import realness_overlay
 
 SKIP = gr.skip()
@@ -54,19 +55,37 @@ def test_examples_are_the_left_halves(edges):
 @pytest.mark.parametrize("kind", ["edges", "labels"])
 def test_translate_each_input_kind(kind, edges, labels):
     handlers, drawing = (edges, edges_drawing()) if kind == "edges" else (labels, labels_drawing())
-    output = handlers.translate(canvas_value(drawing))
+    output = handlers.translate(to_data_url(drawing))
     assert isinstance(output, Image.Image) and output.size == (256, 256) and output.mode == "RGB"
     assert output != handlers.translate(handlers.blank_canvas())
 
 
-@pytest.mark.parametrize("canvas", [None, {"background": None, "layers": [], "composite": None}])
+@pytest.mark.parametrize("canvas", [None, ""])
 def test_empty_canvas_is_blank_paper(edges, canvas):
     assert edges.translate(canvas) == edges.translate(edges.blank_canvas())
 
 
 def test_label_canvas_starts_as_background_class(labels):
-    background = labels.blank_canvas()["background"]
+    background = from_data_url(labels.blank_canvas())
     assert background.getcolors() == [(256 * 256, tuple(LABEL_PALETTE["colors"][0]))]
+
+
+def test_canvas_value_round_trips_a_drawing():
+    drawing = labels_drawing()
+    assert to_data_url(drawing).startswith("data:image/png;base64,")
+    assert from_data_url(to_data_url(drawing)) == drawing
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("hello", "not an image"),
+    ("data:text/plain;base64,aGVsbG8=", "not an image"),
+    ("data:image/png;base64,not base64!", "not valid base64"),
+    ("data:image/png;base64,aGVsbG8=", "not an image that can be read"),
+    ("data:image/png;base64," + "A" * MAX_DATA_URL_CHARS, "too large"),
+], ids=["not-a-url", "text", "bad-base64", "not-png", "too-long"])
+def test_bad_canvas_values_warn_and_keep_everything(edges, value, message):
+    with pytest.warns(UserWarning, match=message):
+        assert edges.translate(value) == SKIP
 
 
 @pytest.mark.parametrize("image", [
@@ -78,9 +97,9 @@ def test_label_canvas_starts_as_background_class(labels):
 ], ids=["rgba", "grayscale", "cmyk", "16-bit", "1x1"])
 def test_odd_images_translate(edges, labels, image, tmp_path: Path):
     for handlers in (edges, labels):
-        assert handlers.translate(canvas_value(image)).size == (256, 256)
+        assert handlers.translate(image).size == (256, 256)  # as an API caller may send it
         canvas, output = handlers.load_photo(_saved(image, tmp_path))
-        assert canvas["background"].size == (256, 256) and output.size == (256, 256)
+        assert from_data_url(canvas).size == (256, 256) and output.size == (256, 256)
 
 
 def _saved(image: Image.Image, folder: Path) -> str:
@@ -93,7 +112,7 @@ def _saved(image: Image.Image, folder: Path) -> str:
 def test_huge_image_warns_and_keeps_everything(edges, tmp_path: Path):
     huge = Image.new("L", (10_000, 10_000), 255)
     with pytest.warns(UserWarning, match="too large"):
-        assert edges.translate(canvas_value(huge)) == SKIP
+        assert edges.translate(to_data_url(huge)) == SKIP
     path = tmp_path / "huge.png"
     huge.save(path)
     with pytest.warns(UserWarning, match="too large"):
@@ -121,7 +140,7 @@ def test_photo_becomes_edges_on_the_canvas(edges, tmp_path: Path):
     photo = Image.new("RGB", (640, 480), (30, 120, 200))
     photo.paste((250, 210, 30), (200, 120, 440, 360))
     canvas, output = edges.load_photo(_saved(photo, tmp_path))
-    pixels = np.asarray(canvas["background"])
+    pixels = np.asarray(from_data_url(canvas))
     assert set(np.unique(pixels)) <= {0, 255} and (pixels == 0).any()  # black lines on white
     assert output.size == (256, 256)
 
@@ -130,50 +149,44 @@ def test_photo_becomes_palette_labels(labels, tmp_path: Path):
     photo = Image.new("RGB", (300, 300), "white")
     photo.paste((250, 200, 20), (50, 50, 250, 250))
     canvas, _ = labels.load_photo(_saved(photo, tmp_path))
-    colors = {color for _, color in canvas["background"].getcolors()}
+    colors = {color for _, color in from_data_url(canvas).getcolors()}
     assert colors <= {tuple(c) for c in LABEL_PALETTE["colors"]} and (250, 200, 20) in colors
 
 
 def test_example_click_loads_and_translates(edges):
     canvas, output = edges.load_example(gr.SelectData(None, {"index": 1, "value": None}))
-    assert canvas["background"] == edges.examples[1]
+    assert from_data_url(canvas) == edges.examples[1]
     assert output == edges.translate(canvas)
 
 
-def test_clear_gives_blank_canvas_and_its_picture(labels):
-    canvas, output = labels.clear()
-    assert canvas["background"] == labels.blank_canvas()["background"]
-    assert output == labels.translate(None)
-
-
 def test_fill_background_keeps_the_painting(labels):
-    canvas, output = labels.fill_background(canvas_value(labels_drawing()), "blue")
-    filled = np.asarray(canvas["background"])
+    canvas, output = labels.fill_background(to_data_url(labels_drawing()), "blue")
+    filled = np.asarray(from_data_url(canvas))
     assert (filled[0, 0] == LABEL_PALETTE["colors"][4]).all()  # the corner was background
     assert (filled[128, 128] == LABEL_PALETTE["colors"][1]).all()  # the painted face stays yellow
     assert output.size == (256, 256)
     with pytest.warns(UserWarning, match="classes"):
-        assert labels.fill_background(canvas_value(labels_drawing()), "no such class") == SKIP
+        assert labels.fill_background(to_data_url(labels_drawing()), "no such class") == SKIP
 
 
 def test_variations_differ_from_each_other(edges):
-    pictures = edges.variations(canvas_value(edges_drawing()), 3, 7)
+    pictures = edges.variations(to_data_url(edges_drawing()), 3, 7)
     assert [caption for _, caption in pictures] == ["seed 7", "seed 8", "seed 9"]
     arrays = [np.asarray(picture) for picture, _ in pictures]
     assert not np.array_equal(arrays[0], arrays[1]) and not np.array_equal(arrays[1], arrays[2])
-    again = edges.variations(canvas_value(edges_drawing()), 1, 7)
+    again = edges.variations(to_data_url(edges_drawing()), 1, 7)
     assert np.array_equal(np.asarray(again[0][0]), arrays[0])  # a seed reproduces its picture
     assert len(edges.variations(None, 100, None)) == 8  # bounded, and an empty canvas is fine
 
 
 def test_critic_overlay_has_the_output_size(edges):
-    overlay = edges.critic_view(canvas_value(edges_drawing()))
+    overlay = edges.critic_view(to_data_url(edges_drawing()))
     assert isinstance(overlay, Image.Image) and overlay.size == (256, 256)
 
 
 def test_model_without_critic_warns(labels):
     with pytest.warns(UserWarning, match="no critic"):
-        assert labels.critic_view(canvas_value(labels_drawing())) == SKIP
+        assert labels.critic_view(to_data_url(labels_drawing())) == SKIP
 
 
 def test_realness_overlay_colours():

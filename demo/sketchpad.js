@@ -1,0 +1,177 @@
+// The studio's drawing canvas: the body of gr.HTML's js_on_load (given element, props, trigger, watch).
+// A plain 2-D canvas at the model's resolution, so a stroke costs no WebGL and reading it back is one
+// toDataURL. After every stroke the canvas is snapped to the model's colours (paper + ink, or the label
+// palette: no antialiased in-between shades that the model never saw), stored in props.value as a PNG
+// data URL and announced with trigger('input'). Values set by the server (an example, a photo, a fill)
+// are drawn onto the canvas and can be undone like a stroke.
+const size = props.size;
+const hexToRgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+const inks = props.colors.map(hexToRgb);
+const paper = hexToRgb(props.background);
+const palette = [paper, ...inks];
+const HISTORY = 50;
+
+const canvas = element.querySelector("canvas.sketch");
+canvas.width = canvas.height = size;
+const context = canvas.getContext("2d", { willReadFrequently: true });
+const undoStack = [];
+const redoStack = [];
+let color = props.colors[0];
+let erasing = false;
+let last = null;
+let sent = null;
+
+// The toolbar, built here (not in the template) so that class names reach the page as text, never as HTML.
+const toolbar = element.querySelector(".sketch-tools");
+const swatches = props.colors.map((hex, index) => {
+  const button = tool(props.names[index], () => pick(hex, false));
+  button.classList.add("swatch");
+  button.dataset.color = hex;
+  button.prepend(Object.assign(document.createElement("i"), { style: `background:${hex}` }));
+  return button;
+});
+const eraser = tool("Eraser", () => pick(null, true));
+const sizeInput = Object.assign(document.createElement("input"), {
+  type: "range", min: 1, max: 48, value: props.brush_size, title: "Brush size",
+});
+sizeInput.setAttribute("aria-label", "Brush size");
+const sizeLabel = Object.assign(document.createElement("label"), { className: "sketch-size", textContent: "Size " });
+sizeLabel.append(sizeInput);
+toolbar.append(sizeLabel);
+const undoButton = tool("Undo", undo);
+const redoButton = tool("Redo", redo);
+tool("Clear", () => {
+  remember();
+  context.fillStyle = props.background;
+  context.fillRect(0, 0, size, size);
+  commit();
+});
+
+function tool(label, action) {
+  const button = Object.assign(document.createElement("button"), { type: "button", textContent: label });
+  button.setAttribute("aria-label", label);
+  button.addEventListener("click", action);
+  toolbar.append(button);
+  return button;
+}
+
+function pick(hex, erase) {
+  if (hex) color = hex;
+  erasing = erase;
+  swatches.forEach((button) => button.setAttribute("aria-pressed", String(!erase && button.dataset.color === color)));
+  eraser.setAttribute("aria-pressed", String(erase));
+}
+
+function remember() {
+  undoStack.push(context.getImageData(0, 0, size, size));
+  if (undoStack.length > HISTORY) undoStack.shift();
+  redoStack.length = 0;
+  updateHistoryButtons();
+}
+
+function updateHistoryButtons() {
+  undoButton.disabled = undoStack.length === 0;
+  redoButton.disabled = redoStack.length === 0;
+}
+
+function undo() {
+  if (!undoStack.length) return;
+  redoStack.push(context.getImageData(0, 0, size, size));
+  context.putImageData(undoStack.pop(), 0, 0);
+  updateHistoryButtons();
+  commit();
+}
+
+function redo() {
+  if (!redoStack.length) return;
+  undoStack.push(context.getImageData(0, 0, size, size));
+  context.putImageData(redoStack.pop(), 0, 0);
+  updateHistoryButtons();
+  commit();
+}
+
+// Every pixel to the nearest of the model's colours: what is sent is exactly what is shown.
+function snapToPalette() {
+  const image = context.getImageData(0, 0, size, size);
+  const pixels = image.data;
+  for (let i = 0; i < pixels.length; i += 4) {
+    let best = palette[0];
+    let bestDistance = Infinity;
+    for (const rgb of palette) {
+      const distance = (pixels[i] - rgb[0]) ** 2 + (pixels[i + 1] - rgb[1]) ** 2 + (pixels[i + 2] - rgb[2]) ** 2;
+      if (distance < bestDistance) [best, bestDistance] = [rgb, distance];
+    }
+    [pixels[i], pixels[i + 1], pixels[i + 2], pixels[i + 3]] = [...best, 255];
+  }
+  context.putImageData(image, 0, 0);
+}
+
+function commit() {
+  snapToPalette();
+  sent = canvas.toDataURL("image/png");
+  props.value = sent;
+  trigger("input");
+}
+
+function point(event) {
+  const box = canvas.getBoundingClientRect();
+  return [((event.clientX - box.left) * size) / box.width, ((event.clientY - box.top) * size) / box.height];
+}
+
+function paint(from, to) {
+  context.strokeStyle = context.fillStyle = erasing ? props.background : color;
+  context.lineWidth = Number(sizeInput.value);
+  context.lineCap = context.lineJoin = "round";
+  context.beginPath();
+  context.moveTo(...from);
+  context.lineTo(...to);
+  context.stroke();
+}
+
+canvas.addEventListener("pointerdown", (event) => {
+  if (event.button !== 0) return;
+  canvas.setPointerCapture(event.pointerId);
+  remember();
+  last = point(event);
+  paint(last, last);
+});
+canvas.addEventListener("pointermove", (event) => {
+  if (!last) return;
+  const moves = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+  for (const move of moves.length ? moves : [event]) {
+    const next = point(move);
+    paint(last, next);
+    last = next;
+  }
+});
+const finishStroke = () => {
+  if (!last) return;
+  last = null;
+  commit();
+};
+canvas.addEventListener("pointerup", finishStroke);
+canvas.addEventListener("pointercancel", finishStroke);
+element.addEventListener("keydown", (event) => {
+  if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "z") return;
+  event.preventDefault();
+  event.shiftKey ? redo() : undo();
+});
+
+// A drawing from the server (example, photo, fill, initial blank): shown, undoable, not re-sent.
+function show(value, undoable) {
+  const picture = new Image();
+  picture.onload = () => {
+    if (undoable) remember();
+    context.drawImage(picture, 0, 0, size, size);
+  };
+  picture.src = value;
+  sent = value;
+}
+watch("value", () => {
+  if (props.value && props.value !== sent) show(props.value, true);
+});
+context.fillStyle = props.background;
+context.fillRect(0, 0, size, size);
+if (props.value) show(props.value, false);
+pick(color, false);
+updateHistoryButtons();

@@ -1,0 +1,62 @@
+"""The drawing canvas: a gr.HTML component around a plain 2-D canvas (demo/sketchpad.js).
+
+Its value is the drawing as a PNG data URL. Gradio's ImageEditor composites its layers through
+WebGL and uploads each one as a file before every request; this canvas sends one small PNG with
+the request itself, which is what lets the picture follow each stroke in well under a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from PIL import Image
+
+from pix2pix.images import ImageError, open_image
+
+HERE = Path(__file__).resolve().parent
+DATA_URL_PREFIX = "data:image/png;base64,"
+MAX_DATA_URL_CHARS = 8_000_000  # a 256x256 drawing is a few kB; far more is not a drawing from this page
+
+TEMPLATE = (
+    '<div class="sketchpad" tabindex="0"><canvas class="sketch" aria-label="Drawing canvas"></canvas>'
+    '<div class="sketch-tools"></div></div>'
+)
+
+
+def sketchpad(value: str | None = None, *, size: int, background: str, colors: list[str], names: list[str], brush_size: int,
+              **options: Any) -> gr.HTML:
+    """A canvas of `size` pixels on `background`, drawn with the `colors` (named `names`) and an eraser.
+
+    A gr.HTML, not a subclass of it: gradio writes a .pyi stub beside every component subclass's
+    source file when the class is defined, and the app must not write into its own folder."""
+    return gr.HTML(
+        value=value, html_template=TEMPLATE, css_template=(HERE / "sketchpad.css").read_text(),
+        js_on_load=(HERE / "sketchpad.js").read_text(), size=size, background=background, colors=colors, names=names,
+        brush_size=brush_size, **options,
+    )
+
+
+def to_data_url(image: Image.Image) -> str:
+    """`image` as the canvas's value."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return DATA_URL_PREFIX + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def from_data_url(value: str) -> Image.Image:
+    """The drawing in a canvas value; anything that is not a readable image is an ImageError."""
+    if len(value) > MAX_DATA_URL_CHARS:
+        raise ImageError(f"the drawing is too large to send ({len(value):,} characters; the limit is {MAX_DATA_URL_CHARS:,})")
+    header, _, payload = value.partition(",")
+    if not header.startswith("data:image/") or not header.endswith(";base64"):
+        raise ImageError("the drawing is not an image (expected a data:image/...;base64 URL)")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except binascii.Error:
+        raise ImageError("the drawing's data is not valid base64") from None
+    return open_image(data)

@@ -1,0 +1,33 @@
+"""Building and serving the studio writes nothing into the repository (Spaces may mount it read-only)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+IGNORED = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", "test-artifacts", "data", "runs"}
+
+
+def repository_files() -> set[Path]:
+    files = set()
+    for folder, subfolders, names in os.walk(REPO):
+        subfolders[:] = [name for name in subfolders if name not in IGNORED]
+        files.update(Path(folder, name).relative_to(REPO) for name in names)
+    return files
+
+
+def test_building_and_using_the_app_writes_nothing_beside_it(checkpoints_dir: Path, examples_dir: Path):
+    before = repository_files()
+    script = (
+        "import sys; from demo.app import build_app, launch; from demo.sketchpad import to_data_url; from PIL import Image\n"
+        f"app = build_app({str(checkpoints_dir)!r}, {str(examples_dir)!r}, device='cpu')\n"
+        "url = launch(app, host='127.0.0.1', prevent_thread_lock=True, quiet=True)\n"
+        "from gradio_client import Client\n"
+        "Client(url, verbose=False).predict(to_data_url(Image.new('RGB', (256, 256), 'white')), api_name='/translate_edges2things')\n"
+        "app.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=REPO, check=True, timeout=300, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert repository_files() - before == set()
