@@ -12,35 +12,35 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from gradio_client import Client, handle_file
+from gradio_client import Client
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere: the repo root holds demo/
 from bench.bench_browser import percentile  # noqa: E402
 from bench.bench_models import machine_name  # noqa: E402
 from demo.app import CHECKPOINTS_DIR, EXAMPLES_DIR, build_app, launch  # noqa: E402
+from demo.sketchpad import to_data_url  # noqa: E402
 from pix2pix.translate import resolve_device  # noqa: E402
 
 DRAWINGS = 8  # distinct drawings, so no two consecutive requests of a user are the same
 ERROR_PAUSE_S = 0.2  # a user whose request failed waits a moment, as a person would, instead of spinning
 
 
-def save_drawings(folder: Path) -> list[Path]:
-    """Circles of growing size: edges for an edges model and (via palette snapping) plausible labels too."""
-    paths = []
+def drawings() -> list[str]:
+    """Circles of growing size, as the canvas sends them (PNG data URLs): edges for an edges model and,
+    via palette snapping, plausible labels too."""
+    values = []
     for index in range(DRAWINGS):
         image = Image.new("RGB", (256, 256), "white")
         margin = 20 + 10 * index
         ImageDraw.Draw(image).ellipse((margin, margin, 256 - margin, 256 - margin), outline="black", width=3)
-        paths.append(folder / f"drawing-{index}.png")
-        image.save(paths[-1])
-    return paths
+        values.append(to_data_url(image))
+    return values
 
 
 class Tally:
@@ -59,7 +59,7 @@ class Tally:
                 self.errors.append(error)
 
 
-def user(url: str, api_name: str, drawings: list[Path], deadline: float, tally: Tally, number: int) -> None:
+def user(url: str, api_name: str, drawings: list[str], deadline: float, tally: Tally, number: int) -> None:
     """One visitor: translate drawing after drawing until the deadline."""
     try:
         client = Client(url, verbose=False)
@@ -68,11 +68,11 @@ def user(url: str, api_name: str, drawings: list[Path], deadline: float, tally: 
         return
     index = number
     while time.monotonic() < deadline:
-        path = str(drawings[index % len(drawings)])
+        drawing = drawings[index % len(drawings)]
         index += 1
         started = time.perf_counter()
         try:
-            client.predict({"background": handle_file(path), "layers": [], "composite": handle_file(path)}, api_name=api_name)
+            client.predict(drawing, api_name=api_name)
         except Exception as error:  # every failed request is counted and the user carries on
             tally.add(None, f"{type(error).__name__}: {error}")
             time.sleep(ERROR_PAUSE_S)
@@ -106,17 +106,16 @@ def main(argv: list[str] | None = None) -> None:
     tally = Tally()
     try:
         model = args.model or first_model(url)
-        with tempfile.TemporaryDirectory() as folder:
-            drawings = save_drawings(Path(folder))
-            deadline = time.monotonic() + args.seconds
-            threads = [threading.Thread(target=user, args=(url, f"/translate_{model}", drawings, deadline, tally, n), daemon=True)
-                       for n in range(args.users)]
-            started = time.monotonic()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=max(0.0, deadline - time.monotonic()) + 120)  # bounded: a stuck request cannot hang the bench
-            elapsed = time.monotonic() - started
+        values = drawings()
+        deadline = time.monotonic() + args.seconds
+        threads = [threading.Thread(target=user, args=(url, f"/translate_{model}", values, deadline, tally, n), daemon=True)
+                   for n in range(args.users)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()) + 120)  # bounded: a stuck request cannot hang the bench
+        elapsed = time.monotonic() - started
     finally:
         if app is not None:
             app.close()

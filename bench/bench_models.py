@@ -52,7 +52,7 @@ class Result:
 
 
 def machine_name(device: torch.device) -> str:
-    """GPU name, or CPU model and core count from /proc/cpuinfo."""
+    """GPU name, or CPU model, its widest vector instructions (what CPU speed hinges on) and core count."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     model = "unknown CPU"
@@ -61,7 +61,7 @@ def machine_name(device: torch.device) -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+    return f"{model} ({torch.backends.cpu.get_cpu_capability()}), {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
 
 
 def model_size(model: Callable[[], torch.nn.Module], *inputs_of: int) -> tuple[float, float]:
