@@ -95,6 +95,8 @@ def test_undo_redo_and_clear_each_repaint(page: Page):
     assert canvas_colors(page) == {WHITE: 256 * 256}
     output_changes_after(page, lambda: tool(page, "Undo").click())  # clearing can be undone: no drawing is lost
     assert canvas_colors(page) == drawn
+    output_changes_after(page, lambda: page.keyboard.press("Control+z"))  # the canvas took focus when drawn on
+    assert canvas_colors(page) == {WHITE: 256 * 256}
 
 
 def test_example_lands_on_the_canvas(page: Page):
