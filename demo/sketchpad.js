@@ -74,21 +74,16 @@ function updateHistoryButtons() {
   redoButton.disabled = redoStack.length === 0;
 }
 
-function undo() {
-  if (!undoStack.length) return;
-  redoStack.push(context.getImageData(0, 0, size, size));
-  context.putImageData(undoStack.pop(), 0, 0);
+// Undo and redo: the canvas moves onto one stack and the top of the other becomes the canvas.
+function travel(from, to) {
+  if (!from.length) return;
+  to.push(context.getImageData(0, 0, size, size));
+  context.putImageData(from.pop(), 0, 0);
   updateHistoryButtons();
   commit();
 }
-
-function redo() {
-  if (!redoStack.length) return;
-  undoStack.push(context.getImageData(0, 0, size, size));
-  context.putImageData(redoStack.pop(), 0, 0);
-  updateHistoryButtons();
-  commit();
-}
+function undo() { travel(undoStack, redoStack); }
+function redo() { travel(redoStack, undoStack); }
 
 // Every pixel to the nearest of the model's colours: what is sent is exactly what is shown.
 function snapToPalette() {
