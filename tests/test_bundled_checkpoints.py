@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pix2pix.data.labels import class_names
 from pix2pix.translate import Translator, find_checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,3 +53,5 @@ def test_bundled_model_metadata_tells_its_story(name):
     assert info.training["steps"] > 0 and info.training["minutes"] > 0
     assert {"l1", "psnr", "ssim"} <= set(info.metrics), "run python -m pix2pix.evaluate --write-metrics"
     assert BUNDLED[name].stat().st_size <= 30 * 2**20
+    if info.palette:  # the swatches a person paints with carry the names data prep gives their colours today
+        assert info.palette["names"][1:] == class_names([tuple(color) for color in info.palette["colors"][1:]])

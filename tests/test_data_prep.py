@@ -13,7 +13,7 @@ from PIL import Image
 from pix2pix.data import emoji
 from pix2pix.data.__main__ import main
 from pix2pix.data.edges import edges_from_photo
-from pix2pix.data.labels import Palette, labels_from_photo, learn_palette, snap_to_palette
+from pix2pix.data.labels import Palette, colour_name, labels_from_photo, learn_palette, snap_to_palette
 from pix2pix.data.split import emoji_group, is_test
 
 EMOJI = Path(__file__).parent / "assets" / "emoji"
@@ -71,6 +71,19 @@ def test_palette_has_white_background_unique_names_and_survives_json(palette: Pa
     assert len(set(palette.colors)) == 8
     assert Palette.from_json(palette.to_json()) == palette
     assert Palette.from_json(json.dumps({"names": ["background", "red"], "colors": [[255, 255, 255], [255, 0, 0]]}))
+
+
+@pytest.mark.parametrize(("color", "name"), [
+    ((0, 0, 0), "black"), ((128, 128, 128), "grey"), ((200, 200, 200), "light grey"),
+    ((255, 0, 0), "red"), ((255, 200, 200), "light pink"), ((255, 128, 0), "orange"),
+    ((255, 255, 0), "yellow"), ((244, 182, 54), "yellow"), ((255, 255, 180), "light yellow"),  # yellow is light by nature
+    ((0, 0, 255), "blue"), ((0, 0, 139), "dark blue"),  # and blue dark
+    ((0, 200, 0), "green"), ((0, 100, 0), "dark green"), ((150, 255, 150), "light green"),
+    ((139, 69, 19), "dark brown"), ((97, 59, 67), "dark brown"), ((228, 151, 116), "tan"),  # not "black", not "brown"
+    ((128, 0, 128), "dark purple"), ((255, 105, 180), "pink"),
+])
+def test_classes_get_the_names_a_person_would_use(color: tuple[int, int, int], name: str) -> None:
+    assert colour_name(color) == name
 
 
 def test_label_maps_use_palette_colours_and_alpha_decides_the_background(palette: Palette) -> None:

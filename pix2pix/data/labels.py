@@ -68,7 +68,7 @@ def learn_palette(images: Iterable[Image.Image], n_classes: int = 12) -> Palette
     bins, counts = np.unique(np.round(samples / 4) * 4, axis=0, return_counts=True)
     centers = _weighted_kmeans(bins, counts ** COUNT_POWER, n_classes - 1)
     colors = _distinct([_vivid(c) for c in centers])
-    names = _unique_names(colors)
+    names = class_names(colors)
     all_centers = np.concatenate([_lab(np.array([BACKGROUND])), centers])
     return Palette(names=("background", *names), colors=(BACKGROUND, *colors),
                    centers=tuple(tuple(round(float(v), 2) for v in c) for c in all_centers))
@@ -212,28 +212,38 @@ def _distinct(colors: list[tuple[int, int, int]], min_distance: float = 18.0) ->
     return result
 
 
-HUE_NAMES = ((9, "red"), (37, "orange"), (68, "yellow"), (160, "green"), (192, "teal"), (240, "blue"),
-             (285, "purple"), (340, "pink"), (361, "red"))  # upper bounds of HSV hue, in degrees
+HUE_NAMES = ((9, "red"), (37, "orange"), (68, "yellow"), (160, "green"), (192, "teal"), (241, "blue"),
+             (315, "purple"), (340, "pink"), (361, "red"))  # upper bounds of HSV hue, in degrees
 
 
-def _colour_name(color: tuple[int, int, int]) -> str:
-    """A plain name for a colour: hue word from the HSV hue, 'dark'/'light' from Lab lightness, greys by chroma."""
+def colour_name(color: tuple[int, int, int]) -> str:
+    """A plain name for a colour, as a person painting would say it: the hue word from the HSV hue,
+    greys by chroma, dull warm colours as brown (dark), tan or pink (light); 'dark'/'light' compare the
+    Lab lightness with that of the hue's pure colour (pure blue is dark and pure yellow light by nature)."""
     lightness, a, b = (float(v) for v in _lab(np.array([color]))[0])
-    if np.hypot(a, b) < (22 if lightness < 40 else 12):  # dark colours look grey at a higher chroma
+    chroma = np.hypot(a, b)
+    hue, saturation, _ = colorsys.rgb_to_hsv(*(v / 255 for v in color))
+    pure = 50.0  # greys: mid-grey is plain "grey"
+    if chroma < (22 if lightness < 40 else 12):  # dark colours look grey at a higher chroma
+        if lightness < 40 and chroma >= 8 and a > 0:
+            return "dark brown"  # a warm near-black: hair, eyes, wood
         base = "black" if lightness < 30 else "white" if lightness > 92 else "grey"
     else:
-        hue, _, _ = colorsys.rgb_to_hsv(*(v / 255 for v in color))
         base = next(name for limit, name in HUE_NAMES if hue * 360 < limit)
-        if base in ("orange", "red", "yellow") and (lightness < 45 or np.hypot(a, b) < 45):
-            base = "brown"  # a dull orange: skin, wood, fur
+        pure = float(_lab(np.array([[round(255 * v) for v in colorsys.hsv_to_rgb(hue, 1.0, 1.0)]]))[0, 0])
+        if base in ("orange", "red", "yellow") and (lightness < 45 or chroma < 45) and lightness < 90:
+            light_name = "pink" if base == "red" else "tan"
+            base = light_name if lightness > 60 else "brown"  # a dull orange: skin, wood, fur (a pale one stays cream-yellow)
     if base in ("black", "white"):
         return base
-    return f"dark {base}" if lightness < 40 else f"light {base}" if lightness > 72 else base
+    dark = lightness < min(40.0, pure - 12)
+    light = lightness > 72 and (lightness > pure + 8 or saturation < 0.5)  # lighter than the pure hue, or pale
+    return f"dark {base}" if dark else f"light {base}" if light else base
 
 
-def _unique_names(colors: list[tuple[int, int, int]]) -> list[str]:
+def class_names(colors: list[tuple[int, int, int]]) -> list[str]:
     """Names for `colors`, told apart where two share one: the darker becomes 'dark', the lighter 'light'."""
-    names = [_colour_name(color) for color in colors]
+    names = [colour_name(color) for color in colors]
     lightness = _lab(np.array(colors))[:, 0]
     for index in np.argsort(lightness):
         others = names[:index] + names[index + 1:]
