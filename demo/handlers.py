@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -79,7 +80,10 @@ class ModelHandlers:
         """Turn an uploaded photo into this model's kind of drawing (edges or labels), put it on the canvas, translate it."""
         if photo_path is None:
             return gr.skip()
-        drawing = self.translator.from_photo(photo_path)
+        try:
+            drawing = self.translator.from_photo(photo_path)
+        except ImageError as error:  # name the file as the person knows it, not by the server's upload path
+            raise ImageError(str(error).replace(photo_path, Path(photo_path).name)) from None
         return to_data_url(drawing), self.translator.translate(drawing)
 
     @_warns_on_bad_image

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 from conftest import LABEL_PALETTE
+from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from bench.bench_browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT_IMAGE, draw_stroke, output_source, wait_for_new_output
@@ -109,6 +110,28 @@ def test_example_lands_on_the_canvas(page: Page):
     assert canvas_colors(page)[BLACK] > 100
     output_changes_after(page, lambda: tool(page, "Undo").click())  # loading an example can be undone
     assert canvas_colors(page) == {WHITE: 256 * 256}
+
+
+def test_photo_becomes_an_editable_drawing_and_a_bad_file_a_message(page: Page, tmp_path: Path):
+    photo = Image.new("RGB", (640, 480), (30, 120, 200))
+    photo.paste((250, 210, 30), (200, 120, 440, 360))
+    photo.save(tmp_path / "photo.jpg")
+    upload = page.locator("input[type=file]:not([disabled])").first  # the visible tab's "Start from a photo"
+    output_changes_after(page, lambda: upload.set_input_files(tmp_path / "photo.jpg"))
+    page.wait_for_function(  # the extracted edges land on the canvas
+        """() => { const c = [...document.querySelectorAll('.canvas canvas')].find(c => c.offsetParent);
+                   return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some(v => v === 0); }""",
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+    edges = canvas_colors(page)
+    assert set(edges) == {WHITE, BLACK}
+
+    (tmp_path / "notes.png").write_bytes(b"this is a text file, not a picture\n")
+    upload.set_input_files(tmp_path / "notes.png")
+    page.get_by_text("That image cannot be used: notes.png is not an image").first.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    page.wait_for_timeout(1000)  # the message fades in: let the screenshot show it
+    page.screenshot(path=ARTIFACTS / "studio-bad-upload.png")
+    assert canvas_colors(page) == edges  # the drawing is kept
 
 
 def test_painting_a_class_updates_the_picture(page: Page):

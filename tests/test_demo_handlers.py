@@ -128,8 +128,9 @@ def test_bad_uploads_warn_and_keep_the_drawing(edges, labels, tmp_path: Path, na
     path = tmp_path / name
     path.write_bytes(content)
     for handlers in (edges, labels):
-        with pytest.warns(UserWarning, match=message):
+        with pytest.warns(UserWarning, match=message) as warnings:
             assert handlers.load_photo(str(path)) == SKIP
+        assert name in str(warnings[0].message) and str(tmp_path) not in str(warnings[0].message)  # no server paths
 
 
 def test_no_upload_changes_nothing(edges):
