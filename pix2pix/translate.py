@@ -57,6 +57,9 @@ class Translator:
         # Dropout on/off and the seed are model-wide state: concurrent requests take turns with them.
         self._lock = threading.Lock()
         self.cpu_bf16 = self.device.type == "cpu" and self._bf16_is_faster()
+        if self.device.type == "cuda":  # pick the kernels now, so that the first stroke does not wait for them
+            torch.backends.cudnn.benchmark = True
+            self.translate_batch([Image.new("RGB", (self.size, self.size), "white")])
 
     @property
     def name(self) -> str:
