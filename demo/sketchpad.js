@@ -42,8 +42,7 @@ const undoButton = tool("Undo", undo);
 const redoButton = tool("Redo", redo);
 tool("Clear", () => {
   remember();
-  context.fillStyle = props.background;
-  context.fillRect(0, 0, size, size);
+  fillPaper();
   commit();
 });
 
@@ -53,6 +52,11 @@ function tool(label, action) {
   button.addEventListener("click", action);
   toolbar.append(button);
   return button;
+}
+
+function fillPaper() {
+  context.fillStyle = props.background;
+  context.fillRect(0, 0, size, size);
 }
 
 function pick(hex, erase) {
@@ -165,8 +169,7 @@ function show(value, undoable) {
 watch("value", () => {
   if (props.value && props.value !== sent) show(props.value, true);
 });
-context.fillStyle = props.background;
-context.fillRect(0, 0, size, size);
+fillPaper();
 if (props.value) show(props.value, false);
 pick(color, false);
 updateHistoryButtons();

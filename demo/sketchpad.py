@@ -26,6 +26,8 @@ TEMPLATE = (
     '<div class="sketchpad" tabindex="0"><canvas class="sketch" aria-label="Drawing canvas"></canvas>'
     '<div class="sketch-tools"></div></div>'
 )
+CSS = (HERE / "sketchpad.css").read_text()
+SCRIPT = (HERE / "sketchpad.js").read_text()
 
 
 def sketchpad(value: str | None = None, *, size: int, background: str, colors: list[str], names: list[str], brush_size: int,
@@ -35,9 +37,8 @@ def sketchpad(value: str | None = None, *, size: int, background: str, colors: l
     A gr.HTML, not a subclass of it: gradio writes a .pyi stub beside every component subclass's
     source file when the class is defined, and the app must not write into its own folder."""
     return gr.HTML(
-        value=value, html_template=TEMPLATE, css_template=(HERE / "sketchpad.css").read_text(),
-        js_on_load=(HERE / "sketchpad.js").read_text(), size=size, background=background, colors=colors, names=names,
-        brush_size=brush_size, **options,
+        value=value, html_template=TEMPLATE, css_template=CSS, js_on_load=SCRIPT,
+        size=size, background=background, colors=colors, names=names, brush_size=brush_size, **options,
     )
 
 

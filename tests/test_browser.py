@@ -76,6 +76,15 @@ def tool(page: Page, name: str):
 WHITE, BLACK = (255, 255, 255), (0, 0, 0)
 
 
+def wait_for_ink(page: Page) -> None:
+    """Wait until the visible canvas holds black ink: a drawing sent by the server is shown once its PNG has decoded."""
+    page.wait_for_function(
+        """() => { const c = [...document.querySelectorAll('.canvas canvas')].find(c => c.offsetParent);
+                   return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some(v => v === 0); }""",
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+
+
 def test_pencil_stroke_updates_the_picture(page: Page):
     page.screenshot(path=ARTIFACTS / "studio-edges-start.png", full_page=True)
     assert canvas_colors(page) == {WHITE: 256 * 256}
@@ -102,11 +111,7 @@ def test_undo_redo_and_clear_each_repaint(page: Page):
 
 def test_example_lands_on_the_canvas(page: Page):
     output_changes_after(page, lambda: page.locator(".examples:visible button").nth(1).click())
-    page.wait_for_function(  # the canvas shows the example's outline once its PNG has decoded
-        """() => { const c = [...document.querySelectorAll('.canvas canvas')].find(c => c.offsetParent);
-                   return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some(v => v === 0); }""",
-        timeout=UPDATE_TIMEOUT_MS,
-    )
+    wait_for_ink(page)  # the example's outline
     assert canvas_colors(page)[BLACK] > 100
     output_changes_after(page, lambda: tool(page, "Undo").click())  # loading an example can be undone
     assert canvas_colors(page) == {WHITE: 256 * 256}
@@ -118,11 +123,7 @@ def test_photo_becomes_an_editable_drawing_and_a_bad_file_a_message(page: Page, 
     photo.save(tmp_path / "photo.jpg")
     upload = page.locator("input[type=file]:not([disabled])").first  # the visible tab's "Start from a photo"
     output_changes_after(page, lambda: upload.set_input_files(tmp_path / "photo.jpg"))
-    page.wait_for_function(  # the extracted edges land on the canvas
-        """() => { const c = [...document.querySelectorAll('.canvas canvas')].find(c => c.offsetParent);
-                   return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some(v => v === 0); }""",
-        timeout=UPDATE_TIMEOUT_MS,
-    )
+    wait_for_ink(page)  # the extracted edges
     edges = canvas_colors(page)
     assert set(edges) == {WHITE, BLACK}
 
