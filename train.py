@@ -21,12 +21,24 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
-from pix2pix.checkpoint import CheckpointError, ModelInfo, critic_path, load_state, save_discriminator, save_generator, save_state
+from pix2pix.checkpoint import (
+    CheckpointError,
+    ModelInfo,
+    critic_path,
+    load_discriminator,
+    load_generator,
+    load_state,
+    save_discriminator,
+    save_generator,
+    save_state,
+)
 from pix2pix.config import DiscriminatorConfig, GeneratorConfig, TrainConfig, add_arguments, from_arguments
 from pix2pix.data.jitter import jitter, to_float
-from pix2pix.data.pairs import DatasetError, dataset_description, read_pairs, split_folder
+from pix2pix.data.pairs import DatasetError, Roles, dataset_description, read_pairs, split_folder
+from pix2pix.data.sketch import MAX_WIDTH, MIN_WIDTH, sketchlike
 from pix2pix.evaluate import sample_sheet
 from pix2pix.images import to_uint8
+from pix2pix.machine import machine_name
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
 from pix2pix.training import Pix2PixTrainer
 
@@ -37,6 +49,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--name", required=True, help="run name; files go to RUNS/NAME")
     parser.add_argument("--runs", type=Path, default=Path("runs"), help="where runs are written (default: runs)")
     parser.add_argument("--resume", action="store_true", help="continue RUNS/NAME/latest.safetensors exactly where it stopped")
+    parser.add_argument("--init-from", type=Path, help="warm start: generator (and its .critic) from this checkpoint, fresh optimisers")
     parser.add_argument("--export", type=Path, help="also write the fp16 generator (+ .critic discriminator) here for shipping")
     parser.add_argument("--image-size", type=int, default=256, help="images are resized to this before jitter (default 256)")
     parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda, cuda:1 ...")
@@ -83,9 +96,11 @@ def main(argv: list[str] | None = None) -> None:
 
     # Data: decoded once, kept on the device as uint8.
     description = dataset_description(arguments.data)
-    nearest_input = description.get("input_kind") == "labels"
+    roles = Roles.of(description, config.direction)
+    if config.sketch_augment and roles.input_kind != "edges":
+        sys.exit(f"error: --sketch-augment redraws edge maps, but this run's inputs are {roles.input_kind}")
     try:
-        pairs = read_pairs(split_folder(arguments.data, "train"), arguments.image_size, config.direction, nearest_input)
+        pairs = read_pairs(split_folder(arguments.data, "train"), arguments.image_size, config.direction, roles)
     except DatasetError as error:
         sys.exit(f"error: {error}")
     global_batch = config.batch_size * world_size
@@ -103,6 +118,15 @@ def main(argv: list[str] | None = None) -> None:
     discriminator = PatchDiscriminator(discriminator_config).to(device)
     init_weights(generator)
     init_weights(discriminator)
+    lineage: dict = {}
+    if arguments.init_from:
+        try:
+            generator, discriminator, lineage = warm_start(arguments.init_from, generator_config, discriminator_config)
+        except CheckpointError as error:
+            sys.exit(f"error: cannot warm-start: {error}")
+        generator, discriminator = generator.to(device).train(), discriminator.to(device).train()
+        if main_process:
+            print(f"warm start from {arguments.init_from} ({lineage['totals']['images_seen']} images seen before)")
     on_gpu = device.type == "cuda"
     trainer = Pix2PixTrainer(
         generator, discriminator, config, use_amp, channels_last=on_gpu, distributed=distributed, compile=arguments.compile
@@ -129,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_rng_state(state["torch_rng"])
         step, epoch, position, permutation = state["step"], state["epoch"], state["position"], state["permutation"]
         earlier_seconds = state.get("seconds", 0.0)
+        lineage = state.get("lineage", {})
         if main_process:
             print(f"resumed {latest} at step {step} (epoch {epoch})")
 
@@ -142,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
             "step": step, "epoch": epoch, "position": position, "permutation": permutation,
             "seconds": earlier_seconds + time.perf_counter() - started,
             "generator_config": dataclasses.asdict(generator_config), "train_config": dataclasses.asdict(config),
+            "lineage": lineage,
         })  # fmt: skip
 
     progress = tqdm(total=total_steps, initial=step, desc=arguments.name, unit="step", disable=not main_process, dynamic_ncols=True)
@@ -153,7 +179,10 @@ def main(argv: list[str] | None = None) -> None:
             trainer.end_epoch()
         batch = permutation[position + rank * config.batch_size : position + (rank + 1) * config.batch_size].to(device)
         position += global_batch
-        real_a, real_b = jitter(inputs[batch], targets[batch], config.load_size, config.crop_size, config.flip, jitter_rng, nearest_input)
+        real_a, real_b = jitter(inputs[batch], targets[batch], config.load_size, config.crop_size, config.flip, jitter_rng,
+                                roles.input_kind == "labels", roles.target_kind == "labels")
+        if config.sketch_augment:
+            real_a = sketchlike(real_a, real_b, jitter_rng)
         losses = trainer.step(real_a, real_b)
         step += 1
         progress.update(1)
@@ -171,9 +200,10 @@ def main(argv: list[str] | None = None) -> None:
                     writer.add_scalar(f"loss/{key}", value, step)
                 writer.add_scalar("lr", record["lr"], step)
         if main_process and arguments.sample_every and step % arguments.sample_every == 0:
-            generator.eval()
+            shipped = trainer.shipped_generator
+            shipped.eval()
             with torch.no_grad():
-                outputs = to_uint8(generator(to_float(inputs[fixed])))
+                outputs = to_uint8(shipped(to_float(inputs[fixed])))
             generator.train()
             (run_dir / "samples").mkdir(parents=True, exist_ok=True)
             sheet = sample_sheet(inputs[fixed].cpu(), outputs, targets[fixed].cpu(), rows=len(fixed))
@@ -194,21 +224,30 @@ def main(argv: list[str] | None = None) -> None:
         images = step * global_batch
         print(f"trained {step} steps ({images} images, epoch {epoch}) in {train_seconds / 60:.1f} min; state: {latest}")
         if arguments.export:
+            minutes = round(train_seconds / 60, 1)
+            earlier = lineage.get("totals", {})
             info = ModelInfo(
                 task=description.get("task", arguments.name),
-                input_kind=description.get("input_kind", "photo"),
+                input_kind=roles.input_kind,
                 palette=description.get("palette"),
                 image_size=config.crop_size,
+                pencil_width=(MIN_WIDTH + MAX_WIDTH) // 2 if config.sketch_augment else 2,
                 epoch=epoch,
                 step=step,
                 training={
                     "data": description.get("source", str(arguments.data)), "train_pairs": len(pairs), "steps": step,
-                    "images_seen": images, "epochs": round(images / len(pairs), 2), "minutes": round(train_seconds / 60, 1),
-                    "device": _device_name(device), "world_size": world_size, "amp": "bf16" if use_amp else "fp32",
+                    "images_seen": images, "epochs": round(images / len(pairs), 2), "minutes": minutes,
+                    "device": machine_name(device), "world_size": world_size, "amp": "bf16" if use_amp else "fp32",
                     "config": dataclasses.asdict(config), "discriminator": dataclasses.asdict(discriminator_config),
+                    "init_from": lineage.get("init_from"),
+                    "totals": {  # this run and every run it warm-started from
+                        "images_seen": earlier.get("images_seen", 0) + images,
+                        "minutes": round(earlier.get("minutes", 0.0) + minutes, 1),
+                        "machines": sorted({*earlier.get("machines", []), machine_name(device)}),
+                    },
                 },
             )  # fmt: skip
-            save_generator(arguments.export, generator, info)
+            save_generator(arguments.export, trainer.shipped_generator, info)
             save_discriminator(critic_path(arguments.export), discriminator)
             print(f"exported {arguments.export} and {critic_path(arguments.export)}")
     if writer:
@@ -229,10 +268,24 @@ def check_replicas_agree(generator: nn.Module, discriminator: nn.Module, device:
         print(f"all {len(gathered)} replicas hold identical weights")
 
 
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"CPU, {torch.get_num_threads()} threads"
+def warm_start(path: Path, generator_config: GeneratorConfig,
+               discriminator_config: DiscriminatorConfig) -> tuple[UNetGenerator, PatchDiscriminator, dict]:
+    """The generator and critic shipped in `path`, in float32, and the lineage to record: the checkpoint and
+    the totals of all training behind it. Their architecture must be the one this run asks for."""
+    generator, info = load_generator(path)
+    discriminator = load_discriminator(critic_path(path))
+    for name, wanted, found in (("generator", generator_config, generator.config),
+                                ("discriminator", discriminator_config, discriminator.config)):
+        if wanted != found:
+            changed = ", ".join(f"{key} {getattr(found, key)} (asked {getattr(wanted, key)})"
+                                for key in dataclasses.asdict(found) if getattr(found, key) != getattr(wanted, key))
+            raise CheckpointError(f"{path.name}'s {name} differs from this run's flags: {changed}")
+    training = info.training
+    totals = training.get("totals") or {"images_seen": training.get("images_seen", 0), "minutes": training.get("minutes", 0.0),
+                                        "machines": [training["device"]] if "device" in training else []}
+    init_from = {"checkpoint": path.name, "task": info.task, "step": info.step, "metrics": info.metrics,
+                 "training": {k: v for k, v in training.items() if k not in ("config", "discriminator")}}
+    return generator.float(), discriminator.float(), {"init_from": init_from, "totals": totals}
 
 
 def _tensorboard(run_dir: Path):

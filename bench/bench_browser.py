@@ -21,8 +21,8 @@ from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere: the repo root holds demo/
-from bench.bench_models import machine_name  # noqa: E402
 from demo.app import CHECKPOINTS_DIR, EXAMPLES_DIR, build_app, launch  # noqa: E402
+from pix2pix.machine import machine_name  # noqa: E402
 from pix2pix.translate import resolve_device  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

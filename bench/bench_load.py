@@ -22,9 +22,9 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere: the repo root holds demo/
 from bench.bench_browser import percentile  # noqa: E402
-from bench.bench_models import machine_name  # noqa: E402
 from demo.app import CHECKPOINTS_DIR, EXAMPLES_DIR, build_app, launch  # noqa: E402
 from demo.sketchpad import to_data_url  # noqa: E402
+from pix2pix.machine import machine_name  # noqa: E402
 from pix2pix.translate import resolve_device  # noqa: E402
 
 DRAWINGS = 8  # distinct drawings, so no two consecutive requests of a user are the same

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import statistics
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from pix2pix.checkpoint import ModelInfo, save_generator  # noqa: E402
 from pix2pix.config import DiscriminatorConfig, GeneratorConfig, TrainConfig  # noqa: E402
 from pix2pix.data.jitter import jitter  # noqa: E402
 from pix2pix.images import to_image, to_tensor  # noqa: E402
+from pix2pix.machine import machine_name  # noqa: E402
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights  # noqa: E402
 from pix2pix.training import Pix2PixTrainer  # noqa: E402
 from pix2pix.translate import Translator, resolve_device  # noqa: E402
@@ -49,19 +49,6 @@ class Result:
     throughput: tuple[float, int]  # images/s, batch
     training_batch1: float
     training_best: tuple[float, int] | None  # None for the reference, which trains at batch 1 only
-
-
-def machine_name(device: torch.device) -> str:
-    """GPU name, or CPU model, its widest vector instructions (what CPU speed hinges on) and core count."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    model = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model} ({torch.backends.cpu.get_cpu_capability()}), {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
 
 
 def model_size(model: Callable[[], torch.nn.Module], *inputs_of: int) -> tuple[float, float]:

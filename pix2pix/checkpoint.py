@@ -36,6 +36,7 @@ class ModelInfo:
     input_kind: str = "edges"  # "edges" | "labels" | "photo"
     palette: dict[str, Any] | None = None  # {"names": [...], "colors": [[r, g, b], ...]} for label maps
     image_size: int = 256
+    pencil_width: int = 2  # edges models: the line width they were trained on, the studio pencil's default
     epoch: int = 0
     step: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)  # held-out scores, with the split and image count

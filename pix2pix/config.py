@@ -53,6 +53,8 @@ class TrainConfig:
     flip: bool = True
     direction: Literal["AtoB", "BtoA"] = "AtoB"
     seed: int = 0
+    ema_decay: float = 0.0  # > 0: export an exponential moving average of G's weights (not in the paper)
+    sketch_augment: bool = False  # edges inputs redrawn like a person's sketch (pix2pix.data.sketch; not in the paper)
 
 
 Config = TypeVar("Config")

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from pix2pix.checkpoint import CheckpointError, ModelInfo, read_safetensors, write_safetensors
 from pix2pix.data.edges import edges_from_photo
-from pix2pix.data.pairs import DatasetError, Pairs, dataset_description, read_pairs, split_folder
+from pix2pix.data.pairs import DatasetError, Pairs, Roles, dataset_description, read_pairs, split_folder
 from pix2pix.metrics import EDGE_TOLERANCE, EdgeCounts, edge_counts, l1_distance, psnr, ssim
 from pix2pix.translate import Translator
 
@@ -109,13 +109,13 @@ def evaluate(
     """Translate a split with the checkpoint and return {'split', 'images', 'l1', 'psnr', 'ssim'
     [, 'edge_precision', 'edge_recall', 'edge_f1']}; optionally write a sample sheet PNG."""
     folder = split_folder(data, split)  # a wrong folder fails before the model loads
-    nearest_input = dataset_description(data).get("input_kind") == "labels"  # label maps' colours are classes: no blending
+    description = dataset_description(data)
     translator = Translator(checkpoint, device)
     depth = 2**translator.generator.config.num_downs
     if translator.size % depth:
         raise CheckpointError(f"{translator.name}: its image size {translator.size} is not a multiple of 2**num_downs = {depth}")
     direction = translator.info.training.get("config", {}).get("direction", "AtoB")
-    pairs = read_pairs(folder, translator.size, direction, nearest_input)
+    pairs = read_pairs(folder, translator.size, direction, Roles.of(description, direction))
     if limit:
         pairs = Pairs(pairs.inputs[:limit], pairs.targets[:limit], pairs.names[:limit])
     outputs = translate_pairs(translator, pairs.inputs, batch_size)

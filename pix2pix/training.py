@@ -5,6 +5,7 @@ train.py drives it over a dataset; bench/ times it. Both take exactly this step.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -57,6 +58,8 @@ class Pix2PixTrainer:
         decay = linear_decay(config.n_epochs, config.n_epochs_decay)
         self.scheduler_g = torch.optim.lr_scheduler.LambdaLR(self.optimizer_g, decay)
         self.scheduler_d = torch.optim.lr_scheduler.LambdaLR(self.optimizer_d, decay)
+        # The average of G's recent weights: smoother than any single step's weights, and what is shipped.
+        self.ema = copy.deepcopy(generator).eval().requires_grad_(False) if config.ema_decay else None
         self.train_generator: nn.Module = generator
         self.critic: nn.Module = PairCritic(discriminator)
         if distributed:
@@ -92,7 +95,21 @@ class Pix2PixTrainer:
         loss_g.backward()
         self.optimizer_g.step()
         self.discriminator.requires_grad_(True)
+        if self.ema is not None:
+            self._update_ema()
         return {"D": loss_d.detach(), "G_gan": loss_gan.detach(), "G_L1": loss_l1.detach()}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        for average, weight in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
+            average.lerp_(weight, 1.0 - self.config.ema_decay)
+        for average, buffer in zip(self.ema.buffers(), self.generator.buffers(), strict=True):
+            average.copy_(buffer)  # BatchNorm's running statistics are already averages
+
+    @property
+    def shipped_generator(self) -> UNetGenerator:
+        """The generator to sample from and export: the weight average when there is one."""
+        return self.ema if self.ema is not None else self.generator
 
     def end_epoch(self) -> None:
         self.scheduler_g.step()
@@ -107,6 +124,7 @@ class Pix2PixTrainer:
             "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
             "optimizer_g": self.optimizer_g.state_dict(), "optimizer_d": self.optimizer_d.state_dict(),
             "scheduler_g": self.scheduler_g.state_dict(), "scheduler_d": self.scheduler_d.state_dict(),
+            **({"ema": self.ema.state_dict()} if self.ema is not None else {}),
         }  # fmt: skip
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -116,3 +134,5 @@ class Pix2PixTrainer:
         self.optimizer_d.load_state_dict(state["optimizer_d"])
         self.scheduler_g.load_state_dict(state["scheduler_g"])
         self.scheduler_d.load_state_dict(state["scheduler_d"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"] if "ema" in state else state["generator"])

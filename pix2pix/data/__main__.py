@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "download":
-            description = download.download_dataset(args.name, args.out, args.base_url)
+            description = download.download_dataset(args.name, args.out, args.base_url, local_copy=args.local_copy)
             print(f"{args.out}: {description['n_train']} train, {description['n_test']} test pairs")
             return 0
         if not 2 <= args.classes <= 64:
@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("name", help=", ".join(download.DATASETS))
     fetch.add_argument("--out", type=Path, required=True, help="dataset folder to write (train/, test/)")
     fetch.add_argument("--base-url", help=f"archive location (default: ${download.URL_VARIABLE} or the official one)")
+    fetch.add_argument("--from", dest="local_copy", type=Path,
+                       help="a copy already on disk (its folder of train/, val/, test/, or its .tar.gz): no network")
     return parser
 
 

@@ -17,12 +17,15 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-from pix2pix.images import IMAGE_SUFFIXES
+from pix2pix.data.palettes import NAMED_PALETTES
+from pix2pix.images import IMAGE_SUFFIXES, image_files
 
 OFFICIAL_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets"
 URL_VARIABLE = "PIX2PIX_DATASETS_URL"
-DATASETS = {"facades": "labels", "cityscapes": "labels", "maps": "photo", "edges2shoes": "edges",
-            "edges2handbags": "edges", "night2day": "photo"}  # name -> what the A side is
+# name -> (what the model's input is, the direction from it to the other side): facades and cityscapes
+# are photo | labels, so their labels -> photo models train BtoA.
+DATASETS = {"facades": ("labels", "BtoA"), "cityscapes": ("labels", "BtoA"), "maps": ("photo", "AtoB"),
+            "edges2shoes": ("edges", "AtoB"), "edges2handbags": ("edges", "AtoB"), "night2day": ("photo", "AtoB")}
 LICENSE = "research use; see the terms of the original dataset (listed in the pix2pix repository)"
 CHUNK = 1 << 20
 TIMEOUT_S = 60
@@ -32,23 +35,40 @@ class DownloadError(ValueError):
     """A dataset that cannot be downloaded or unpacked, with a message that says what to do."""
 
 
-def download_dataset(name: str, out: Path, base_url: str | None = None, progress: bool = True) -> dict:
+def download_dataset(name: str, out: Path, base_url: str | None = None, progress: bool = True,
+                     local_copy: Path | None = None) -> dict:
     """Download dataset `name` into out/train and out/test (val becomes test where there is no test).
 
-    `base_url` defaults to $PIX2PIX_DATASETS_URL, then to the official server. Returns the dataset.json written.
+    `base_url` defaults to $PIX2PIX_DATASETS_URL, then to the official server. `local_copy`, a folder or
+    .tar.gz of the official packaging already on disk, is used instead of the network. Returns the
+    dataset.json written.
     """
     if name not in DATASETS:
         raise DownloadError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    url = f"{(base_url or os.environ.get(URL_VARIABLE) or OFFICIAL_URL).rstrip('/')}/{name}.tar.gz"
     archive = out / f"{name}.tar.gz"
     _check_output_folder(out, archive)
-    out.mkdir(parents=True, exist_ok=True)
-    if not archive.is_file():
-        fetch(url, archive, progress)
-    counts = _unpack_pairs(archive, name, out)
-    archive.unlink()
-    description = {"task": name, "input_kind": DATASETS[name], "palette": None, "source": url, "license": LICENSE,
-                   "n_train": counts["train"], "n_test": counts["test"]}
+    if local_copy is not None:
+        source = str(local_copy.resolve())
+        if local_copy.is_dir():
+            out.mkdir(parents=True, exist_ok=True)
+            counts = _copy_pairs(local_copy, out)
+        elif local_copy.is_file():
+            out.mkdir(parents=True, exist_ok=True)
+            counts = _unpack_pairs(local_copy, name, out, delete_if_corrupt=False)
+        else:
+            raise DownloadError(f"--from {local_copy} does not exist")
+    else:
+        source = f"{(base_url or os.environ.get(URL_VARIABLE) or OFFICIAL_URL).rstrip('/')}/{name}.tar.gz"
+        out.mkdir(parents=True, exist_ok=True)
+        if not archive.is_file():
+            fetch(source, archive, progress)
+        counts = _unpack_pairs(archive, name, out)
+        archive.unlink()
+    input_kind, direction = DATASETS[name]
+    palette = NAMED_PALETTES.get(name)
+    description = {"task": name, "input_kind": input_kind, "direction": direction,
+                   "palette": json.loads(palette.to_json()) if palette else None, "source": source,
+                   "license": LICENSE, "n_train": counts["train"], "n_test": counts["test"]}
     (out / "dataset.json").write_text(json.dumps(description, indent=2) + "\n")
     return description
 
@@ -95,7 +115,7 @@ def _check_output_folder(out: Path, archive: Path) -> None:
         raise DownloadError(f"{out} holds other files; choose an empty or new folder")
 
 
-def _unpack_pairs(archive: Path, name: str, out: Path) -> dict[str, int]:
+def _unpack_pairs(archive: Path, name: str, out: Path, delete_if_corrupt: bool = True) -> dict[str, int]:
     """Check every member is a file under NAME/ with no way out of it, then unpack the split images."""
     staging = out / ".unpacking"
     shutil.rmtree(staging, ignore_errors=True)
@@ -112,14 +132,35 @@ def _unpack_pairs(archive: Path, name: str, out: Path) -> dict[str, int]:
                         shutil.copyfileobj(data, file)
     except (tarfile.TarError, EOFError, OSError, ValueError) as error:
         shutil.rmtree(staging, ignore_errors=True)
-        archive.unlink(missing_ok=True)  # a corrupt archive must be downloaded again, not reused
+        if delete_if_corrupt:
+            archive.unlink(missing_ok=True)  # a corrupt download must be fetched again, not reused
         message = error if isinstance(error, DownloadError) else f"it is truncated or corrupt ({error})"
-        raise DownloadError(f"{archive.name} is not a usable pix2pix archive: {message}; it was deleted") from None
+        deleted = "; it was deleted" if delete_if_corrupt else ""
+        raise DownloadError(f"{archive.name} is not a usable pix2pix archive: {message}{deleted}") from None
+    return _replace_splits(staging, out)
+
+
+def _copy_pairs(folder: Path, out: Path) -> dict[str, int]:
+    """Copy the train and test (else val) images of an unpacked official dataset folder."""
+    splits = {split: image_files(folder / split) if (folder / split).is_dir() else [] for split in ("train", "val", "test")}
+    if not splits["train"] or not (splits["val"] or splits["test"]):
+        raise DownloadError(f"{folder} has no images in train/ and val/ or test/ (the official packaging)")
+    staging = out / ".unpacking"
+    shutil.rmtree(staging, ignore_errors=True)
+    for split, source in (("train", "train"), ("test", "test" if splits["test"] else "val")):
+        (staging / split).mkdir(parents=True)
+        for path in tqdm(splits[source], desc=f"copying {split}", unit="img", leave=False):
+            shutil.copyfile(path, staging / split / path.name)
+    return _replace_splits(staging, out)
+
+
+def _replace_splits(staging: Path, out: Path) -> dict[str, int]:
+    """Move the staged train/ and test/ over the dataset's, and count their images."""
     for split in ("train", "test"):
         shutil.rmtree(out / split, ignore_errors=True)
         (staging / split).rename(out / split)
     staging.rmdir()
-    return {split: len(splits[source]) for split, source in (("train", "train"), ("test", test_split))}
+    return {split: len(image_files(out / split)) for split in ("train", "test")}
 
 
 def _image_members(members: list[tarfile.TarInfo], name: str) -> dict[str, list[tarfile.TarInfo]]:

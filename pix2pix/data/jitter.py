@@ -19,13 +19,15 @@ def jitter(
     flip: bool,
     generator: torch.Generator,
     nearest_input: bool = False,
+    nearest_target: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Resize both images of each pair to `load_size`, crop the same random `crop_size`
-    window from both, and mirror both with probability 1/2. Takes uint8, returns [-1, 1] floats."""
+    window from both, and mirror both with probability 1/2. Takes uint8, returns [-1, 1] floats.
+    Label maps are resized nearest: their colours are classes and must not be blended."""
     a, b = to_float(inputs), to_float(targets)
     if load_size != a.shape[-1]:
-        a = F.interpolate(a, size=(load_size, load_size), mode="nearest" if nearest_input else "bilinear", antialias=not nearest_input)
-        b = F.interpolate(b, size=(load_size, load_size), mode="bilinear", antialias=True)
+        a = _resized(a, load_size, nearest_input)
+        b = _resized(b, load_size, nearest_target)
     n = a.shape[0]
     # Draw on the CPU generator so the random stream is the same on every device.
     offsets = torch.randint(0, load_size - crop_size + 1, (n, 2), generator=generator).tolist()
@@ -36,3 +38,7 @@ def jitter(
         a_crops.append(a_crop.flip(-1) if mirrored else a_crop)
         b_crops.append(b_crop.flip(-1) if mirrored else b_crop)
     return torch.stack(a_crops), torch.stack(b_crops)
+
+
+def _resized(images: torch.Tensor, size: int, nearest: bool) -> torch.Tensor:
+    return F.interpolate(images, size=(size, size), mode="nearest" if nearest else "bilinear", antialias=not nearest)

@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from pix2pix.data.labels import Palette, snap_to_palette
 from pix2pix.images import ImageError, image_files, open_image
 
 
@@ -45,6 +46,27 @@ def dataset_description(root: str | Path) -> dict:
         raise DatasetError(f"{path} is not valid JSON: {error}") from None
 
 
+@dataclass(frozen=True)
+class Roles:
+    """What the two sides of a dataset are in one training direction: each 'labels', 'edges' or 'photo'.
+
+    dataset.json names the input kind for its own direction (facades: labels, BtoA); training the other way
+    round (photo -> labels, e.g. the facades judge) swaps the roles.
+    """
+
+    input_kind: str
+    target_kind: str
+    palette: Palette | None  # the label colours, on whichever side holds the label map
+
+    @classmethod
+    def of(cls, description: dict, direction: str) -> Roles:
+        palette = Palette.from_json(json.dumps(description["palette"])) if description.get("palette") else None
+        kind = description.get("input_kind", "photo")
+        if direction == description.get("direction", "AtoB"):
+            return cls(kind, "photo", palette)
+        return cls("photo", kind, palette)
+
+
 def split_folder(root: str | Path, split: str) -> Path:
     """`root/split` when it exists (the official layout), else `root` itself for split 'train'."""
     root = Path(root)
@@ -57,9 +79,12 @@ def split_folder(root: str | Path, split: str) -> Path:
     raise DatasetError(f"{root} has no '{split}' folder")
 
 
-def read_pairs(folder: str | Path, image_size: int = 256, direction: str = "AtoB", nearest_input: bool = False) -> Pairs:
-    """Decode every pair in `folder`, resized to `image_size` (nearest for label-map inputs,
-    whose colours are classes and must not be blended)."""
+def read_pairs(folder: str | Path, image_size: int = 256, direction: str = "AtoB", roles: Roles | None = None) -> Pairs:
+    """Decode every pair in `folder`, resized to `image_size`. A label-map side (per `roles`) is snapped to
+    its palette, so JPEG ringing at class borders becomes no extra colours, and resized nearest: its
+    colours are classes and must not be blended."""
+    roles = roles or Roles("photo", "photo", None)
+    label_a, label_b = (roles.input_kind == "labels", roles.target_kind == "labels")[:: 1 if direction == "AtoB" else -1]
     folder = Path(folder)
     if (folder / "A").is_dir() and (folder / "B").is_dir():
         sources = _folder_pairs(folder)
@@ -70,8 +95,8 @@ def read_pairs(folder: str | Path, image_size: int = 256, direction: str = "AtoB
     a_list, b_list = [], []
     for a_path, b_path in tqdm(sources, desc=f"reading {folder.name}", unit="img", leave=False):
         a, b = _read_pair(a_path, b_path)
-        a_list.append(_resized(a, image_size, nearest_input if direction == "AtoB" else False))
-        b_list.append(_resized(b, image_size, nearest_input if direction == "BtoA" else False))
+        a_list.append(_label_map(a, image_size, roles.palette) if label_a else _resized(a, image_size, False))
+        b_list.append(_label_map(b, image_size, roles.palette) if label_b else _resized(b, image_size, False))
     a_tensor, b_tensor = torch.from_numpy(np.stack(a_list)), torch.from_numpy(np.stack(b_list))
     a_tensor, b_tensor = a_tensor.permute(0, 3, 1, 2).contiguous(), b_tensor.permute(0, 3, 1, 2).contiguous()
     names = [a.stem for a, _ in sources]
@@ -99,6 +124,10 @@ def _read_pair(a_path: Path, b_path: Path) -> tuple[Image.Image, Image.Image]:
         raise DatasetError(f"{a_path} has an odd width ({image.width}); an aligned image is A and B side by side")
     half = image.width // 2
     return image.crop((0, 0, half, image.height)), image.crop((half, 0, image.width, image.height))
+
+
+def _label_map(image: Image.Image, size: int, palette: Palette | None) -> np.ndarray:
+    return _resized(snap_to_palette(image, palette) if palette else image, size, nearest=True)
 
 
 def _resized(image: Image.Image, size: int, nearest: bool) -> np.ndarray:
