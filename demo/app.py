@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 CHECKPOINTS_DIR = REPO / "checkpoints"
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 DISPLAY_SIZE = 448  # the 256-pixel canvas and output are shown scaled up, pixels kept crisp
+FIRST_TABS = ("facades",)  # the paper's headline task leads; the other models follow by name
 
 THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts: offline
 CSS = """
@@ -41,7 +42,7 @@ def build_app(checkpoints_dir: str | Path = CHECKPOINTS_DIR, examples_dir: str |
         if notice:
             gr.Markdown(notice, elem_id="catalog-notice")
         with gr.Tabs():
-            for name, translator in catalog.translators.items():
+            for name, translator in sorted(catalog.translators.items(), key=lambda item: item[0] not in FIRST_TABS):
                 with gr.Tab(name, id=name):
                     model_tab(ModelHandlers(translator, example_drawings(Path(examples_dir) / name)))
     return app.queue(default_concurrency_limit=concurrency_limit(resolve_device(device)))
@@ -50,14 +51,16 @@ def build_app(checkpoints_dir: str | Path = CHECKPOINTS_DIR, examples_dir: str |
 def model_tab(handlers: ModelHandlers) -> None:
     """Canvas | output, then examples, photo upload, variations and the critic's view, for one model."""
     translator = handlers.translator
+    brushes = translator.canvas.tool == "brushes"
     model = {"concurrency_id": "model"}  # every event runs a model: they share the device's queue limit
-    gr.Markdown(instructions(translator))
+    gr.Markdown(f"{instructions(translator)}  \n*{provenance(translator)}*", elem_classes=["model-line"])
     with gr.Row(equal_height=False):
         with gr.Column(min_width=300):
             canvas = drawing_canvas(handlers)
-            if translator.palette is not None:
+            if brushes:
+                classes = [name for name, _ in translator.canvas.inks]
                 with gr.Row():
-                    fill_class = gr.Dropdown(list(translator.palette.names[1:]), label="Fill the unpainted background with", scale=3)
+                    fill_class = gr.Dropdown(classes, value=classes[0], label="Fill the unpainted background with", scale=3)
                     fill = gr.Button("Fill background", scale=1)
             photo = gr.UploadButton("Start from a photo", file_types=["image"], type="filepath")
         with gr.Column(min_width=300):
@@ -96,18 +99,19 @@ def model_tab(handlers: ModelHandlers) -> None:
     photo.upload(handlers.load_photo, photo, [canvas, output], **model)
     gallery.select(handlers.load_example, None, [canvas, output], **model)
     vary.click(handlers.variations, [canvas, count, seed], variations, **model)
-    if translator.palette is not None:
+    if brushes:
         fill.click(handlers.fill_background, [canvas, fill_class], [canvas, output], **model)
 
 
 def drawing_canvas(handlers: ModelHandlers) -> gr.HTML:
-    """Edges: a thin black pencil on white. Labels: a broad brush in the model's class colours, on the background class."""
+    """The model's Canvas on the page: a pencil on paper, class brushes on the background class, or a photo."""
     translator = handlers.translator
-    palette = translator.palette
-    colors, names = (["#000000"], ["Pencil"]) if palette is None else ([hex_color(c) for c in palette.colors[1:]], list(palette.names[1:]))
+    canvas = translator.canvas
+    inks = canvas.inks or ([("Pencil", (0, 0, 0))] if canvas.tool == "pencil" else [])
     return sketchpad(
-        handlers.blank_canvas(), size=translator.size, background=hex_color(handlers.background_color), colors=colors, names=names,
-        brush_size=2 if palette is None else 12, label="Your drawing", show_label=True, container=True, elem_classes=["canvas"],
+        handlers.blank_canvas(), tool=canvas.tool, size=translator.size, background=hex_color(canvas.paper),
+        colors=[hex_color(color) for _, color in inks], names=[name for name, _ in inks], brush_size=canvas.line_width,
+        label="Your drawing" if canvas.tool != "photo" else "Your photo", show_label=True, container=True, elem_classes=["canvas"],
     )
 
 
@@ -115,10 +119,27 @@ def hex_color(color: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*color)
 
 
+INSTRUCTIONS = {
+    "pencil": "Draw outlines with the pencil; the picture follows every stroke. Undo with the button or Ctrl+Z.",
+    "brushes": "Paint regions with the class colours below the canvas (keys 1-9 pick a class): brush, drag a box, or "
+               "bucket-fill a region; unpainted canvas is background. Undo with the button or Ctrl+Z.",
+    "photo": "Upload a photo or pick an example, then press Translate.",
+}
+
+
 def instructions(translator: Translator) -> str:
-    if translator.palette is None:
-        return "Draw outlines with the pencil; the picture follows every stroke. Undo with the button or Ctrl+Z."
-    return "Paint regions with the class colours below the canvas; unpainted canvas is background. Undo with the button or Ctrl+Z."
+    return INSTRUCTIONS[translator.canvas.tool]
+
+
+def provenance(translator: Translator) -> str:
+    """One line on what the model learnt from and for how long, from its own metadata."""
+    training = translator.info.training
+    if not training:
+        return "No training record in this checkpoint."
+    totals = training.get("totals") or {"minutes": training.get("minutes"), "machines": [training.get("device", "")]}
+    machines = ", ".join(totals.get("machines") or []) or "an unrecorded machine"
+    return (f"Trained on {training.get('train_pairs', '?')} {translator.info.task} pairs "
+            f"for {totals.get('minutes', '?')} min in all, on {machines}.")
 
 
 def catalog_notice(catalog: Catalog, checkpoints_dir: Path) -> str:

@@ -46,17 +46,12 @@ class ModelHandlers:
         self.translator = translator
         self.examples = [translator.prepare(example) for example in examples or []]
 
-    @property
-    def background_color(self) -> tuple[int, int, int]:
-        palette = self.translator.palette
-        return tuple(palette.colors[0]) if palette else (255, 255, 255)
-
     def blank_canvas(self) -> str:
         """A model-sized canvas filled with the background (white paper, or the background class)."""
         return to_data_url(self._blank())
 
     def _blank(self) -> Image.Image:
-        return Image.new("RGB", (self.translator.size, self.translator.size), self.background_color)
+        return self.translator.canvas.blank(self.translator.size)
 
     def _drawing(self, canvas: Canvas) -> Image.Image | np.ndarray:
         """The canvas's drawing; an empty canvas counts as blank paper."""
@@ -89,13 +84,13 @@ class ModelHandlers:
     @_warns_on_bad_image
     def fill_background(self, canvas: Canvas, class_name: str) -> tuple[str, Image.Image]:
         """Paint every unpainted (background-class) pixel with `class_name`, keeping what was painted."""
-        palette = self.translator.palette
-        if palette is None or class_name not in palette.names:
+        inks = dict(self.translator.canvas.inks)
+        if self.translator.canvas.tool != "brushes" or class_name not in inks:
             gr.Warning(f"Pick one of the model's classes to fill with, not {class_name!r}.")
             return gr.skip()
         drawing = self.translator.prepare(self._drawing(canvas))
         pixels = np.array(drawing)
-        pixels[(pixels == self.background_color).all(axis=-1)] = palette.colors[palette.names.index(class_name)]
+        pixels[(pixels == self.translator.canvas.paper).all(axis=-1)] = inks[class_name]
         filled = Image.fromarray(pixels)
         return to_data_url(filled), self.translator.translate(filled)
 

@@ -3,7 +3,9 @@
 // toDataURL. After every stroke the canvas is snapped to the model's colours (paper + ink, or the label
 // palette: no antialiased in-between shades that the model never saw), stored in props.value as a PNG
 // data URL and announced with trigger('input'). Values set by the server (an example, a photo, a fill)
-// are drawn onto the canvas and can be undone like a stroke.
+// are drawn onto the canvas and can be undone like a stroke. props.tool says what the model takes:
+// "pencil" (lines), "brushes" (label classes: brush, box, bucket fill; number keys pick a class) or
+// "photo" (no drawing tools: a photo is uploaded or picked, then translated).
 const size = props.size;
 const hexToRgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 const inks = props.colors.map(hexToRgb);
@@ -18,7 +20,9 @@ const undoStack = [];
 const redoStack = [];
 let color = props.colors[0];
 let erasing = false;
+let shape = "brush"; // brush | box | fill
 let last = null;
+let boxStart = null;
 let sent = null;
 
 // The toolbar, built here (not in the template) so that class names reach the page as text, never as HTML.
@@ -30,6 +34,13 @@ const swatches = props.colors.map((hex, index) => {
   button.prepend(Object.assign(document.createElement("i"), { style: `background:${hex}` }));
   return button;
 });
+const shapes = props.tool === "brushes"
+  ? [["brush", "Brush"], ["box", "Box"], ["fill", "Fill"]].map(([name, label]) => {
+    const button = tool(label, () => pickShape(name));
+    button.dataset.shape = name;
+    return button;
+  })
+  : [];
 const eraser = tool("Eraser", () => pick(null, true));
 const sizeInput = Object.assign(document.createElement("input"), {
   type: "range", min: 1, max: 48, value: props.brush_size, title: "Brush size",
@@ -65,6 +76,13 @@ function pick(hex, erase) {
   swatches.forEach((button) => button.setAttribute("aria-pressed", String(!erase && button.dataset.color === color)));
   eraser.setAttribute("aria-pressed", String(erase));
 }
+
+function pickShape(name) {
+  shape = name;
+  shapes.forEach((button) => button.setAttribute("aria-pressed", String(button.dataset.shape === shape)));
+}
+
+const ink = () => (erasing ? props.background : color);
 
 function remember() {
   undoStack.push(context.getImageData(0, 0, size, size));
@@ -106,7 +124,7 @@ function snapToPalette() {
 }
 
 function commit() {
-  snapToPalette();
+  if (props.tool !== "photo") snapToPalette();
   sent = canvas.toDataURL("image/png");
   props.value = sent;
   trigger("input");
@@ -118,7 +136,7 @@ function point(event) {
 }
 
 function paint(from, to) {
-  context.strokeStyle = context.fillStyle = erasing ? props.background : color;
+  context.strokeStyle = context.fillStyle = ink();
   context.lineWidth = Number(sizeInput.value);
   context.lineCap = context.lineJoin = "round";
   context.beginPath();
@@ -127,14 +145,61 @@ function paint(from, to) {
   context.stroke();
 }
 
+// A box of the chosen class, dragged from corner to corner; redrawn over the canvas as it was before.
+function drawBox(to) {
+  context.putImageData(undoStack[undoStack.length - 1], 0, 0);
+  const [x0, y0] = boxStart.map(Math.round);
+  const [x1, y1] = to.map(Math.round);
+  context.fillStyle = ink();
+  context.fillRect(Math.min(x0, x1), Math.min(y0, y1), Math.abs(x1 - x0) + 1, Math.abs(y1 - y0) + 1);
+}
+
+// Bucket fill: the 4-connected region of the clicked pixel's colour (the canvas holds only palette colours).
+function floodFill([x, y]) {
+  const image = context.getImageData(0, 0, size, size);
+  const pixels = new Uint32Array(image.data.buffer);
+  const start = Math.floor(y) * size + Math.floor(x);
+  const [r, g, b] = hexToRgb(ink());
+  const target = pixels[start];
+  const paintWith = new Uint32Array(new Uint8ClampedArray([r, g, b, 255]).buffer)[0];
+  if (target === paintWith) return false;
+  const stack = [start];
+  while (stack.length) {
+    const index = stack.pop();
+    if (pixels[index] !== target) continue;
+    pixels[index] = paintWith;
+    const column = index % size;
+    if (column > 0) stack.push(index - 1);
+    if (column < size - 1) stack.push(index + 1);
+    if (index >= size) stack.push(index - size);
+    if (index < size * (size - 1)) stack.push(index + size);
+  }
+  context.putImageData(image, 0, 0);
+  return true;
+}
+
 canvas.addEventListener("pointerdown", (event) => {
-  if (event.button !== 0) return;
+  if (event.button !== 0 || props.tool === "photo") return;
   canvas.setPointerCapture(event.pointerId);
   remember();
+  if (shape === "fill" && !erasing) {
+    if (floodFill(point(event))) commit();
+    else undoStack.pop(), updateHistoryButtons();
+    return;
+  }
+  if (shape === "box" && !erasing) {
+    boxStart = point(event);
+    drawBox(boxStart);
+    return;
+  }
   last = point(event);
   paint(last, last);
 });
 canvas.addEventListener("pointermove", (event) => {
+  if (boxStart) {
+    drawBox(point(event));
+    return;
+  }
   if (!last) return;
   const moves = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
   for (const move of moves.length ? moves : [event]) {
@@ -144,13 +209,17 @@ canvas.addEventListener("pointermove", (event) => {
   }
 });
 const finishStroke = () => {
-  if (!last) return;
-  last = null;
+  if (!last && !boxStart) return;
+  last = boxStart = null;
   commit();
 };
 canvas.addEventListener("pointerup", finishStroke);
 canvas.addEventListener("pointercancel", finishStroke);
 element.addEventListener("keydown", (event) => {
+  if (!(event.ctrlKey || event.metaKey) && /^[1-9]$/.test(event.key) && swatches[Number(event.key) - 1]) {
+    swatches[Number(event.key) - 1].click(); // number keys pick the classes in the order shown
+    return;
+  }
   if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "z") return;
   event.preventDefault();
   event.shiftKey ? redo() : undo();
@@ -172,4 +241,6 @@ watch("value", () => {
 fillPaper();
 if (props.value) show(props.value, false);
 pick(color, false);
+pickShape(shape);
+if (props.tool === "photo") toolbar.hidden = true;
 updateHistoryButtons();

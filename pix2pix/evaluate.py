@@ -2,8 +2,9 @@
 
 Every input is translated through `Translator` (the demo's inference path) and compared with
 its ground truth: L1 on [-1, 1] images (the training loss's scale), PSNR and SSIM on [0, 1],
-and for edges->image models, how well the output's own edges (re-extracted with the dataset's
-`edges_from_photo`) follow the input sketch.
+for edges->image models, how well the output's own edges (re-extracted with the dataset's
+`edges_from_photo`) follow the input sketch, and for label-map models whose dataset has a judge
+(DATA/judge.safetensors, see pix2pix.judge), how much of the label map can be read back from the output.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
-from tqdm import tqdm
 
 from pix2pix.checkpoint import CheckpointError, ModelInfo, read_safetensors, write_safetensors
 from pix2pix.data.edges import edges_from_photo
 from pix2pix.data.pairs import DatasetError, Pairs, Roles, dataset_description, read_pairs, split_folder
+from pix2pix.images import uint8_image
+from pix2pix.judge import Judge, judge_path
 from pix2pix.metrics import EDGE_TOLERANCE, EdgeCounts, edge_counts, l1_distance, psnr, ssim
 from pix2pix.translate import Translator
 
@@ -30,17 +32,12 @@ LABELS = {
     "edge_precision": f"edge precision (output edges near a sketch line, {EDGE_TOLERANCE} px)",
     "edge_recall": f"edge recall (sketch lines near an output edge, {EDGE_TOLERANCE} px)",
     "edge_f1": "edge F1",
+    "judge_accuracy": "labels read back from the outputs: pixel accuracy",
+    "judge_miou": "labels read back from the outputs: mean IoU",
+    "judge_real_accuracy": "labels read back from the real photos (ceiling): pixel accuracy",
+    "judge_real_miou": "labels read back from the real photos (ceiling): mean IoU",
 }
 HEADER_HEIGHT = 20  # px of the label row above the sample sheet
-
-
-def translate_pairs(translator: Translator, inputs: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
-    """Translate uint8 inputs (N, 3, H, W) in batches; returns uint8 outputs of the same shape."""
-    outputs = []
-    for start in tqdm(range(0, len(inputs), batch_size), desc=f"translating with {translator.name}", unit="batch", leave=False):
-        drawings = [translator.prepare(uint8_image(image)) for image in inputs[start : start + batch_size]]
-        outputs += [torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1) for image in translator.translate_batch(drawings)]
-    return torch.stack(outputs)
 
 
 def score(inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor, edges: bool, chunk: int = 16) -> dict[str, float]:
@@ -62,11 +59,6 @@ def score(inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor, ed
     if edges:
         metrics.update(edge_precision=counts.precision, edge_recall=counts.recall, edge_f1=counts.f1)
     return metrics
-
-
-def uint8_image(image: torch.Tensor) -> Image.Image:
-    """uint8 tensor (3, H, W) -> RGB image."""
-    return Image.fromarray(image.permute(1, 2, 0).numpy())
 
 
 def line_map(sketch: Image.Image) -> torch.Tensor:
@@ -118,8 +110,10 @@ def evaluate(
     pairs = read_pairs(folder, translator.size, direction, Roles.of(description, direction))
     if limit:
         pairs = Pairs(pairs.inputs[:limit], pairs.targets[:limit], pairs.names[:limit])
-    outputs = translate_pairs(translator, pairs.inputs, batch_size)
+    outputs = translator.translate_uint8(pairs.inputs, batch_size)
     metrics = score(pairs.inputs, outputs, pairs.targets, edges=translator.input_kind == "edges")
+    if translator.canvas.tool == "brushes" and judge_path(data).is_file():
+        metrics.update(Judge(judge_path(data), device).scores(pairs.inputs, outputs, pairs.targets))
     if sheet:
         Path(sheet).parent.mkdir(parents=True, exist_ok=True)
         sample_sheet(pairs.inputs, outputs, pairs.targets, rows).save(sheet)

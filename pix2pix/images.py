@@ -124,3 +124,8 @@ def to_uint8(tensor: torch.Tensor) -> torch.Tensor:
 def to_image(tensor: torch.Tensor) -> Image.Image:
     """Float tensor (3, H, W) in [-1, 1] -> RGB image."""
     return Image.fromarray(to_uint8(tensor).permute(1, 2, 0).numpy())
+
+
+def uint8_image(image: torch.Tensor) -> Image.Image:
+    """uint8 tensor (3, H, W) -> RGB image."""
+    return Image.fromarray(image.permute(1, 2, 0).numpy())

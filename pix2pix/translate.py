@@ -7,7 +7,6 @@ are chosen in one place.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from contextlib import nullcontext
@@ -17,11 +16,13 @@ import numpy as np
 import torch
 from PIL import Image
 from torch import nn
+from tqdm import tqdm
 
+from pix2pix.canvas import Canvas
 from pix2pix.checkpoint import critic_path, load_discriminator, load_generator
 from pix2pix.data.edges import edges_from_photo
-from pix2pix.data.labels import Palette, labels_from_photo, snap_to_palette
-from pix2pix.images import open_image, to_image, to_rgb, to_tensor
+from pix2pix.data.labels import labels_from_photo
+from pix2pix.images import open_image, to_image, to_rgb, to_tensor, uint8_image
 
 
 def find_checkpoints(folder: str | Path) -> dict[str, Path]:
@@ -48,7 +49,7 @@ class Translator:
         generator, self.info = load_generator(self.path, self.device)
         critic = critic_path(self.path)
         discriminator = load_discriminator(critic, self.device) if critic.is_file() else None
-        self.palette = Palette.from_json(json.dumps(self.info.palette)) if self.info.palette else None
+        self.canvas = Canvas.for_model(self.info)
         self.size = self.info.image_size
         # GPUs run in half precision; CPUs use bf16 only where it measures faster (AVX512-BF16, AMX).
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
@@ -73,23 +74,23 @@ class Translator:
         """A canvas as the model sees it: RGB on white, model-sized, label colours snapped to the palette."""
         image = open_image(drawing)
         if image.size != (self.size, self.size):
-            resample = Image.Resampling.NEAREST if self.palette else Image.Resampling.LANCZOS
+            resample = Image.Resampling.NEAREST if self.canvas.tool == "brushes" else Image.Resampling.LANCZOS
             image = image.resize((self.size, self.size), resample)
-        return snap_to_palette(image, self.palette) if self.palette else image
+        return self.canvas.snap(image)
 
     def from_photo(self, photo: Image.Image | np.ndarray | bytes | str | Path) -> Image.Image:
         """Turn a photo into this model's kind of input, with the extractor its training data used."""
         rgba = open_image(photo, keep_alpha=True)
         rgb = to_rgb(rgba)
         alpha = np.asarray(rgba.getchannel("A"))
-        if self.input_kind == "edges":  # the silhouette of a transparent object is part of its outline
+        if self.canvas.tool == "pencil":  # the silhouette of a transparent object is part of its outline
             return edges_from_photo(_fit_square(rgba, self.size, fill=(255, 255, 255, 0)))
         square = _fit_square(rgb, self.size)
-        if self.palette is None:
+        if self.canvas.tool == "photo":
             return square
         has_transparency = bool((alpha < 255).any())
         alpha_square = np.asarray(_fit_square(Image.fromarray(alpha), self.size, fill=0)) if has_transparency else None
-        return labels_from_photo(square, self.palette, alpha_square)
+        return labels_from_photo(square, self.canvas.palette, alpha_square)
 
     def translate(self, drawing: Image.Image | np.ndarray) -> Image.Image:
         """The generator's picture for `drawing`, deterministic (dropout off)."""
@@ -102,6 +103,14 @@ class Translator:
         for seed in seeds:
             outputs.extend(self.translate_batch([prepared], dropout=True, seed=seed))
         return outputs
+
+    def translate_uint8(self, inputs: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
+        """Translate a split's uint8 inputs (N, 3, H, W) in batches; returns uint8 outputs of the same shape."""
+        outputs = []
+        for start in tqdm(range(0, len(inputs), batch_size), desc=f"translating with {self.name}", unit="batch", leave=False):
+            drawings = [self.prepare(uint8_image(image)) for image in inputs[start : start + batch_size]]
+            outputs += [torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1) for image in self.translate_batch(drawings)]
+        return torch.stack(outputs)
 
     @torch.inference_mode()
     def translate_batch(self, drawings: list[Image.Image], dropout: bool = False, seed: int | None = None) -> list[Image.Image]:

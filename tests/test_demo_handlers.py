@@ -43,7 +43,7 @@ def png_bytes(image: Image.Image, **options) -> bytes:
 def test_catalog_loads_good_models_and_reports_the_broken_one(catalog):
     assert set(catalog.translators) == {"edges2things", "labels2things"}
     assert "broken.safetensors" in catalog.failures["broken"]
-    assert catalog.translators["labels2things"].palette.names == tuple(LABEL_PALETTE["names"])
+    assert catalog.translators["labels2things"].canvas.palette.names == tuple(LABEL_PALETTE["names"])
 
 
 def test_examples_are_the_left_halves(edges):

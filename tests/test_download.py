@@ -16,6 +16,7 @@ from PIL import Image
 
 from pix2pix.data.__main__ import main
 from pix2pix.data.download import DownloadError, download_dataset
+from pix2pix.data.palettes import CMP_FACADES
 
 
 def archive_bytes(members: dict[str, bytes]) -> bytes:
@@ -85,8 +86,8 @@ def test_a_good_archive_becomes_the_aligned_layout(server: Server, tmp_path: Pat
     assert [p.name for p in (out / "test").iterdir()] == ["3.png"]  # val stands in for the missing test split
     assert (out / "test" / "3.png").read_bytes() == FACADES["facades/val/3.png"]
     description = json.loads((out / "dataset.json").read_text())
-    assert description == {**description, "task": "facades", "input_kind": "labels", "palette": None,
-                           "n_train": 2, "n_test": 1}
+    assert description == {**description, "task": "facades", "input_kind": "labels", "direction": "BtoA",
+                           "palette": json.loads(CMP_FACADES.to_json()), "n_train": 2, "n_test": 1}
     assert sorted(p.name for p in out.iterdir()) == ["dataset.json", "test", "train"]
 
 

@@ -5,7 +5,7 @@ import torch
 from PIL import Image
 
 from pix2pix.data.jitter import jitter
-from pix2pix.data.pairs import DatasetError, read_pairs, split_folder
+from pix2pix.data.pairs import DatasetError, Roles, read_pairs, split_folder
 from tests.synthetic import write_aligned, write_folders
 
 
@@ -26,7 +26,7 @@ def test_direction_swaps_input_and_target(tmp_path):
 
 def test_images_are_resized_nearest_for_label_maps(tmp_path):
     folder = write_aligned(tmp_path / "big", n=1, size=128)
-    pairs = read_pairs(folder, image_size=64, nearest_input=True)
+    pairs = read_pairs(folder, image_size=64, roles=Roles("labels", "photo", None))
     assert pairs.inputs.shape[-1] == 64
     # nearest keeps only the original colours (black and white): no grey from blending
     assert set(pairs.inputs.unique().tolist()) <= {0, 255}

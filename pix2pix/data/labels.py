@@ -50,7 +50,11 @@ class Palette:
 
     @classmethod
     def from_json(cls, text: str) -> Palette:
-        data = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Palette:
+        """The palette of a dataset.json or a checkpoint's metadata."""
         return cls(names=tuple(data["names"]), colors=tuple(tuple(int(v) for v in c) for c in data["colors"]),
                    centers=tuple(tuple(float(v) for v in c) for c in data.get("centers", ())))
 
@@ -96,11 +100,16 @@ def labels_from_photo(image: Image.Image, palette: Palette, alpha: np.ndarray | 
 
 
 def snap_to_palette(image: Image.Image, palette: Palette) -> Image.Image:
-    """Map every pixel to the nearest palette colour, e.g. an antialiased painted canvas."""
+    """Map every pixel to the nearest palette colour, e.g. an antialiased painted canvas or JPEG ringing."""
     rgb = np.asarray(to_rgb(image))
-    colors = np.asarray(palette.colors, np.float32)
-    labels = _nearest(_lab(rgb.reshape(-1, 3)), _lab(colors))
-    return Image.fromarray(np.asarray(palette.colors, np.uint8)[labels].reshape(rgb.shape))
+    return Image.fromarray(np.asarray(palette.colors, np.uint8)[class_map(rgb, palette)])
+
+
+def class_map(rgb: np.ndarray, palette: Palette) -> np.ndarray:
+    """Index of the nearest palette colour for each pixel of `rgb` (..., 3), by RGB distance: the rule the
+    studio's canvas applies in the browser too, so both sides agree on every pixel."""
+    points = np.asarray(rgb, np.float32).reshape(-1, 3)
+    return _nearest(points, np.asarray(palette.colors, np.float32)).reshape(np.shape(rgb)[:-1])
 
 
 def _seeded(images: Iterable[Image.Image]) -> Iterable[tuple[np.random.Generator, Image.Image]]:

@@ -60,7 +60,7 @@ class Roles:
 
     @classmethod
     def of(cls, description: dict, direction: str) -> Roles:
-        palette = Palette.from_json(json.dumps(description["palette"])) if description.get("palette") else None
+        palette = Palette.from_dict(description["palette"]) if description.get("palette") else None
         kind = description.get("input_kind", "photo")
         if direction == description.get("direction", "AtoB"):
             return cls(kind, "photo", palette)
