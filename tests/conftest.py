@@ -5,6 +5,7 @@ The bundled checkpoints are trained separately; tests must not depend on them, o
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from pix2pix.checkpoint import ModelInfo, critic_path, save_discriminator, save_generator
 from pix2pix.config import DiscriminatorConfig, GeneratorConfig
+from pix2pix.data.palettes import CMP_FACADES
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -63,12 +65,14 @@ def labels_drawing() -> Image.Image:
 
 @pytest.fixture(scope="session")
 def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """checkpoints/ with an edges model, a labels model and a broken file; examples/ beside it."""
+    """checkpoints/ with an edges model, two labels models and a broken file; examples/ beside it."""
     root = tmp_path_factory.mktemp("studio")
     checkpoints = root / "checkpoints"
     save_fixture_model(checkpoints / "edges2things.safetensors", ModelInfo(task="edges2things", input_kind="edges"), seed=1)
     labels_info = ModelInfo(task="labels2things", input_kind="labels", palette=LABEL_PALETTE)
     save_fixture_model(checkpoints / "labels2things.safetensors", labels_info, seed=2, with_critic=False)
+    walls_info = ModelInfo(task="walls", input_kind="labels", palette=json.loads(CMP_FACADES.to_json()))
+    save_fixture_model(checkpoints / "walls.safetensors", walls_info, seed=3, with_critic=False)  # the CMP facades palette
     (checkpoints / "broken.safetensors").write_bytes(b"this is not a checkpoint")
     for index in range(2):
         save_example_pair(root / "examples" / "edges2things" / f"{index}.png", edges_drawing().rotate(30 * index, fillcolor="white"))

@@ -145,3 +145,38 @@ def test_painting_a_class_updates_the_picture(page: Page):
     colors = canvas_colors(page)
     assert colors[(30, 90, 230)] > 500  # a broad blue stroke on the background class
     assert set(colors) <= {tuple(color) for color in LABEL_PALETTE["colors"]}  # only the model's classes, no blends
+
+
+def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Mouse down at `start`, move to `end` (fractions of the visible canvas), mouse up."""
+    box = page.locator(".canvas canvas:visible").first.bounding_box()
+    to_page = lambda x, y: (box["x"] + box["width"] * x, box["y"] + box["height"] * y)  # noqa: E731
+    page.mouse.move(*to_page(*start))
+    page.mouse.down()
+    for step in range(1, 6):
+        page.mouse.move(*to_page(start[0] + (end[0] - start[0]) * step / 5, start[1] + (end[1] - start[1]) * step / 5))
+    page.mouse.up()
+
+
+def test_facade_tools_box_fill_and_exact_undo(page: Page):
+    page.get_by_role("tab", name="walls").click()
+    background, facade, window = ((0, 0, 222), (0, 48, 255), (0, 128, 255))
+    assert canvas_colors(page) == {background: 256 * 256}  # a new facades canvas is all background
+    page.locator(".canvas canvas:visible").first.click(position={"x": 1, "y": 1})  # focus, as a person would
+    page.keyboard.press("1")  # number keys pick classes: 1 = facade
+    assert tool(page, "facade").get_attribute("aria-pressed") == "true"
+    tool(page, "Fill").click()
+    output_changes_after(page, lambda: page.locator(".canvas canvas:visible").first.click(position={"x": 200, "y": 200}))
+    assert canvas_colors(page) == {facade: 256 * 256}  # the bucket filled the whole background region
+    filled = canvas_colors(page)
+    tool(page, "window").click()
+    tool(page, "Box").click()
+    output_changes_after(page, lambda: drag(page, (0.2, 0.2), (0.4, 0.5)))
+    page.screenshot(path=ARTIFACTS / "studio-facades-box.png", full_page=True)
+    colors = canvas_colors(page)
+    assert set(colors) == {facade, window}  # only palette colours, no blended edges
+    assert 0.04 * 256 * 256 < colors[window] < 0.08 * 256 * 256  # a 20% x 30% box
+    output_changes_after(page, lambda: page.keyboard.press("Control+z"))
+    assert canvas_colors(page) == filled  # undo restores the exact previous canvas
+    output_changes_after(page, lambda: page.keyboard.press("Control+Shift+Z"))
+    assert canvas_colors(page) == colors
