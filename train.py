@@ -32,7 +32,7 @@ from pix2pix.checkpoint import (
     save_generator,
     save_state,
 )
-from pix2pix.config import DiscriminatorConfig, GeneratorConfig, TrainConfig, add_arguments, from_arguments
+from pix2pix.config import ConfigError, DiscriminatorConfig, GeneratorConfig, TrainConfig, add_arguments, check_image_size, from_arguments
 from pix2pix.data.jitter import jitter, to_float
 from pix2pix.data.pairs import DatasetError, Roles, dataset_description, read_pairs, split_folder
 from pix2pix.data.sketch import MAX_WIDTH, MIN_WIDTH, sketchlike
@@ -64,20 +64,21 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add_arguments(parser, DiscriminatorConfig, prefix="d_")
     add_arguments(parser, TrainConfig)
     arguments = parser.parse_args(argv)
-    if arguments.crop_size > arguments.load_size:
-        parser.error(f"--crop-size ({arguments.crop_size}) cannot exceed --load-size ({arguments.load_size})")
-    if arguments.crop_size % 2 ** arguments.num_downs:
-        parser.error(f"--crop-size must be a multiple of 2**num_downs = {2 ** arguments.num_downs}")
-    if arguments.batch_size < 1:
-        parser.error("--batch-size must be at least 1")
+    try:  # every setting is checked where it is defined; a bad one is one line, before any data is read
+        arguments.configs = (from_arguments(GeneratorConfig, arguments), from_arguments(DiscriminatorConfig, arguments, prefix="d_"),
+                             from_arguments(TrainConfig, arguments))
+        check_image_size(arguments.configs[0], arguments.crop_size)
+    except ConfigError as error:
+        parser.error(str(error))
+    for flag in ("save_every", "image_size"):
+        if getattr(arguments, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     return arguments
 
 
 def main(argv: list[str] | None = None) -> None:
     arguments = parse_arguments(argv)
-    generator_config = from_arguments(GeneratorConfig, arguments)
-    discriminator_config = from_arguments(DiscriminatorConfig, arguments, prefix="d_")
-    config = from_arguments(TrainConfig, arguments)
+    generator_config, discriminator_config, config = arguments.configs
 
     distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
     rank, world_size = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))

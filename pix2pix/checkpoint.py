@@ -123,7 +123,7 @@ def load_discriminator(path: str | Path, device: str | torch.device = "cpu") -> 
 def _config(config_class: type, metadata: dict[str, str], path: str | Path) -> Any:
     try:
         return config_class(**json.loads(metadata["config"]))
-    except (KeyError, TypeError, json.JSONDecodeError) as error:
+    except (KeyError, TypeError, ValueError) as error:  # ValueError: JSON errors and ConfigError's out-of-range fields
         raise CheckpointError(f"{Path(path).name} has no usable model config: {error}") from None
 
 

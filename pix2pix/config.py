@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
@@ -25,6 +26,12 @@ class GeneratorConfig:
     norm: Norm = "batch"
     dropout: float = 0.5  # in the first three decoder blocks: the model's only noise source
 
+    def __post_init__(self) -> None:
+        _require(self.in_channels > 0 and self.out_channels > 0, "in_channels and out_channels must be positive")
+        _require(self.ngf > 0, f"ngf must be positive, not {self.ngf}")
+        _require(1 <= self.num_downs <= 10, f"num_downs must be between 1 and 10, not {self.num_downs}")
+        _require(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), not {self.dropout}")
+
 
 @dataclass(frozen=True)
 class DiscriminatorConfig:
@@ -34,6 +41,11 @@ class DiscriminatorConfig:
     ndf: int = 64
     n_layers: int = 3  # 1 -> 16x16, 3 -> 70x70, 5 -> 286x286 patches
     norm: Norm = "batch"
+
+    def __post_init__(self) -> None:
+        _require(self.in_channels > 0, f"in_channels must be positive, not {self.in_channels}")
+        _require(self.ndf > 0, f"ndf must be positive, not {self.ndf}")
+        _require(self.n_layers >= 1, f"n_layers must be at least 1, not {self.n_layers}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,32 @@ class TrainConfig:
     seed: int = 0
     ema_decay: float = 0.0  # > 0: export an exponential moving average of G's weights (not in the paper)
     sketch_augment: bool = False  # edges inputs redrawn like a person's sketch (pix2pix.data.sketch; not in the paper)
+
+    def __post_init__(self) -> None:
+        for name in ("lambda_l1", "lr", "beta1", "beta2", "ema_decay"):
+            _require(math.isfinite(getattr(self, name)), f"{name} must be a finite number, not {getattr(self, name)}")
+        _require(self.lr > 0, f"lr must be positive, not {self.lr}")
+        _require(0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0, "beta1 and beta2 must be in [0, 1)")
+        _require(0.0 <= self.ema_decay < 1.0, f"ema_decay must be in [0, 1), not {self.ema_decay}")
+        _require(self.batch_size >= 1, f"batch_size must be at least 1, not {self.batch_size}")
+        _require(self.n_epochs + self.n_epochs_decay >= 1, "n_epochs + n_epochs_decay must be at least 1")
+        _require(self.crop_size >= 1, f"crop_size must be positive, not {self.crop_size}")
+        _require(self.crop_size <= self.load_size, f"crop_size ({self.crop_size}) cannot exceed load_size ({self.load_size})")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work, with a message that names it."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def check_image_size(generator: GeneratorConfig, size: int) -> None:
+    """A U-Net halves its input num_downs times: the size must survive that exactly."""
+    _require(size % 2**generator.num_downs == 0,
+             f"the image size {size} must be a multiple of 2**num_downs = {2**generator.num_downs}")
 
 
 Config = TypeVar("Config")
@@ -92,6 +130,6 @@ def _checked(kind: type, name: str):
 
 
 def from_arguments(config_class: type[Config], arguments: argparse.Namespace, prefix: str = "") -> Config:
-    """Build a dataclass from the flags that `add_arguments` added."""
+    """Build a dataclass from the flags that `add_arguments` added; its validation errors name the flag's field."""
     values = {f.name: getattr(arguments, prefix + f.name) for f in dataclasses.fields(config_class)}
     return config_class(**values)

@@ -70,7 +70,8 @@ def test_palette_has_white_background_unique_names_and_survives_json(palette: Pa
     assert len(palette.colors) == len(palette.names) == 8 and len(set(palette.names)) == 8
     assert len(set(palette.colors)) == 8
     assert Palette.from_json(palette.to_json()) == palette
-    assert Palette.from_json(json.dumps({"names": ["background", "red"], "colors": [[255, 255, 255], [255, 0, 0]]}))
+    minimal = Palette.from_json(json.dumps({"names": ["background", "red"], "colors": [[255, 255, 255], [255, 0, 0]]}))
+    assert minimal == Palette(names=("background", "red"), colors=((255, 255, 255), (255, 0, 0)))  # no centres: classify by colours
 
 
 @pytest.mark.parametrize(("color", "name"), [

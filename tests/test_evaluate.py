@@ -104,7 +104,8 @@ def test_evaluation_end_to_end(tiny_setup, tmp_path):
     assert set(metrics) == {"split", "images", "l1", "psnr", "ssim", "edge_precision", "edge_recall", "edge_f1"}
     assert (metrics["split"], metrics["images"]) == ("test", 4)
     assert 0 < metrics["l1"] <= 2 and 0 < metrics["psnr"] < PSNR_CAP and -1 <= metrics["ssim"] <= 1
-    assert 0 <= metrics["edge_f1"] <= 1
+    precision, recall = metrics["edge_precision"], metrics["edge_recall"]
+    assert metrics["edge_f1"] == pytest.approx(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
     with Image.open(sheet) as image:
         assert image.size == (3 * 256, HEADER_HEIGHT + 3 * 256)
 

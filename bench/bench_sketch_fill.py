@@ -1,0 +1,76 @@
+"""Does an edges model paint a person's outline, whatever the pencil width?
+
+    python bench/bench_sketch_fill.py --checkpoint checkpoints/edges2emoji.safetensors [--compare OTHER ...] [--sheet docs/...png]
+
+Draws each of the simple outlines in pix2pix.sketches (house, face, cat, ...) with 1, 2, 3 and 5 px lines,
+translates it and reports the share of each drawing's enclosed area that the picture paints (not near-white).
+Prints a markdown table per checkpoint: rows are drawings, columns widths, with the mean and the minimum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from pix2pix.machine import machine_name  # noqa: E402
+from pix2pix.sketches import DRAWINGS, draw, fill_share  # noqa: E402
+from pix2pix.translate import Translator  # noqa: E402
+
+WIDTHS = (1, 2, 3, 5)
+
+
+def fill_table(translator: Translator) -> tuple[np.ndarray, list[list[Image.Image]]]:
+    """Fill shares (drawings x widths) and the pictures, row by row."""
+    shares, pictures = np.zeros((len(DRAWINGS), len(WIDTHS))), []
+    for row, strokes in enumerate(DRAWINGS.values()):
+        drawings = [draw(strokes, translator.size, width) for width in WIDTHS]
+        outputs = translator.translate_batch([translator.prepare(d) for d in drawings])
+        shares[row] = [fill_share(d, o) for d, o in zip(drawings, outputs, strict=True)]
+        pictures.append([image for pair in zip(drawings, outputs, strict=True) for image in pair])
+    return shares, pictures
+
+
+def markdown(name: str, shares: np.ndarray) -> str:
+    lines = [f"#### {name}: share of each outline's inside painted, per line width", "",
+             "| drawing | " + " | ".join(f"{w} px" for w in WIDTHS) + " |", "|---|" + "---:|" * len(WIDTHS)]
+    lines += [f"| {drawing} | " + " | ".join(f"{v:.2f}" for v in row) + " |" for drawing, row in zip(DRAWINGS, shares, strict=True)]
+    lines.append("| **mean** | " + " | ".join(f"**{v:.2f}**" for v in shares.mean(axis=0)) + " |")
+    lines += ["", f"mean {shares.mean():.3f}, lowest {shares.min():.3f} "
+              f"({list(DRAWINGS)[shares.min(axis=1).argmin()]}, {WIDTHS[shares.min(axis=0).argmin()]} px)"]
+    return "\n".join(lines)
+
+
+def sheet(pictures: list[list[Image.Image]], size: int) -> Image.Image:
+    """One row per drawing: drawing | picture for each width."""
+    image = Image.new("RGB", (2 * len(WIDTHS) * size, len(pictures) * size), "white")
+    for row, images in enumerate(pictures):
+        for column, picture in enumerate(images):
+            image.paste(picture.resize((size, size)), (column * size, row * size))
+    return image
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", type=Path, required=True, help="the edges model to score")
+    parser.add_argument("--compare", type=Path, nargs="*", default=[], help="more edges models, scored in the same run")
+    parser.add_argument("--sheet", type=Path, help="write drawing | picture pairs of the first checkpoint here")
+    arguments = parser.parse_args(argv)
+    print(f"sketch fill on {machine_name(Translator(arguments.checkpoint, 'cpu').device)}\n")
+    for index, path in enumerate([arguments.checkpoint, *arguments.compare]):
+        translator = Translator(path, "cpu")
+        if translator.input_kind != "edges":
+            sys.exit(f"error: {path.name} is a {translator.input_kind} model; this measures edges models")
+        shares, pictures = fill_table(translator)
+        print(markdown(path.name, shares) + "\n")
+        if index == 0 and arguments.sheet:
+            arguments.sheet.parent.mkdir(parents=True, exist_ok=True)
+            sheet(pictures, 128).save(arguments.sheet)
+
+
+if __name__ == "__main__":
+    main()

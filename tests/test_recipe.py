@@ -1,0 +1,169 @@
+"""The CPU recipe's parts: validated configuration, the objective, the schedule, one trainer step, the weight
+average, sketch-like edges and warm starts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+import train
+from pix2pix.checkpoint import load_generator
+from pix2pix.config import ConfigError, DiscriminatorConfig, GeneratorConfig, TrainConfig
+from pix2pix.data.sketch import MAX_WIDTH, sketchlike
+from pix2pix.losses import discriminator_loss, generator_loss
+from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
+from pix2pix.training import Pix2PixTrainer, linear_decay
+from tests.synthetic import write_aligned
+
+TINY = ["--image-size", "64", "--load-size", "72", "--crop-size", "64", "--num-downs", "6", "--ngf", "8", "--d-ndf", "8"]
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: GeneratorConfig(ngf=0), "ngf must be positive"),
+    (lambda: GeneratorConfig(dropout=1.0), "dropout must be in"),
+    (lambda: DiscriminatorConfig(ndf=-1), "ndf must be positive"),
+    (lambda: TrainConfig(lr=float("nan")), "lr must be a finite number"),
+    (lambda: TrainConfig(lr=0.0), "lr must be positive"),
+    (lambda: TrainConfig(ema_decay=1.0), "ema_decay must be in"),
+    (lambda: TrainConfig(crop_size=300, load_size=286), "cannot exceed"),
+])
+def test_configuration_is_validated_where_it_is_defined(make, message):
+    with pytest.raises(ConfigError, match=message):
+        make()
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--ngf", "0"], "ngf must be positive"),
+    (["--lr", "nan"], "lr must be a finite number"),
+    (["--save-every", "0"], "--save-every must be at least 1"),
+    (["--image-size", "0"], "--image-size must be at least 1"),
+    (["--crop-size", "60", "--load-size", "72"], "multiple of 2**num_downs"),
+])
+def test_the_command_line_reports_bad_values_in_one_line(arguments, message, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train.parse_arguments(["--data", str(tmp_path), "--name", "x", *TINY, *arguments])
+    assert message in capsys.readouterr().err
+
+
+def test_losses_on_hand_checked_logits():
+    confident_real, confident_fake = torch.full((1, 1, 2, 2), 20.0), torch.full((1, 1, 2, 2), -20.0)
+    assert discriminator_loss(confident_real, confident_fake).item() == pytest.approx(0.0, abs=1e-6)
+    assert discriminator_loss(confident_fake, confident_real).item() == pytest.approx(0.5 * 2 * 20.0, rel=1e-4)
+    fake, target = torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5)
+    total, gan, l1 = generator_loss(torch.zeros(1, 1, 2, 2), fake, target, lambda_l1=100.0)
+    assert gan.item() == pytest.approx(torch.log(torch.tensor(2.0)).item())  # logit 0: D is unsure
+    assert l1.item() == pytest.approx(0.5) and total.item() == pytest.approx(gan.item() + 50.0)
+    lsgan_total, lsgan_gan, _ = generator_loss(torch.zeros(1, 1, 2, 2), fake, target, 0.0, "lsgan")
+    assert lsgan_gan.item() == pytest.approx(1.0) and lsgan_total.item() == pytest.approx(1.0)
+
+
+def test_the_learning_rate_is_constant_then_decays_linearly_to_nearly_zero():
+    factor = linear_decay(n_epochs=3, n_epochs_decay=4)
+    assert [round(factor(epoch), 3) for epoch in range(7)] == [1.0, 1.0, 1.0, 0.8, 0.6, 0.4, 0.2]
+
+
+def tiny_trainer(ema_decay: float = 0.0) -> Pix2PixTrainer:
+    torch.manual_seed(0)
+    generator, discriminator = UNetGenerator(GeneratorConfig(ngf=8, num_downs=5)), PatchDiscriminator(DiscriminatorConfig(ndf=8))
+    init_weights(generator)
+    init_weights(discriminator)
+    return Pix2PixTrainer(generator, discriminator, TrainConfig(ema_decay=ema_decay, lr=1e-3))
+
+
+def test_one_trainer_step_moves_both_networks_and_reports_the_losses():
+    trainer = tiny_trainer()
+    before_g = [p.detach().clone() for p in trainer.generator.parameters()]
+    before_d = [p.detach().clone() for p in trainer.discriminator.parameters()]
+    real_a, real_b = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    losses = trainer.step(real_a, real_b)
+    assert set(losses) == {"D", "G_gan", "G_L1"} and all(torch.isfinite(v) for v in losses.values())
+    assert any(not torch.equal(a, b) for a, b in zip(before_g, trainer.generator.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(before_d, trainer.discriminator.parameters(), strict=True))
+    assert all(p.requires_grad for p in trainer.discriminator.parameters())  # D is unfrozen after G's step
+
+
+def test_the_weight_average_trails_the_raw_weights_and_is_what_ships():
+    trainer = tiny_trainer(ema_decay=0.9)
+    start = [p.detach().clone() for p in trainer.generator.parameters()]
+    for _ in range(3):
+        trainer.step(torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1)
+    raw, average = list(trainer.generator.parameters()), list(trainer.ema.parameters())
+    assert any(not torch.equal(a, r) for a, r in zip(average, raw, strict=True))
+    for a, r, s in zip(average, raw, start, strict=True):  # between where G started and where it is now
+        assert (a - s).norm() <= (r - s).norm() + 1e-6
+    assert trainer.shipped_generator is trainer.ema
+    plain = tiny_trainer()
+    assert plain.ema is None and plain.shipped_generator is plain.generator  # no average: the raw weights ship
+
+
+def outline_batch() -> tuple[torch.Tensor, torch.Tensor]:
+    """A filled square on white (target) and its 2 px outline (input), in [-1, 1]."""
+    target = torch.ones(1, 3, 64, 64)
+    target[..., 16:48, 16:48] = -0.5
+    sketch = torch.ones(1, 3, 64, 64)
+    sketch[..., 15:49, 15:17] = sketch[..., 15:49, 47:49] = sketch[..., 15:17, 15:49] = sketch[..., 47:49, 15:49] = -1.0
+    return sketch, target
+
+
+def test_sketchlike_lines_stay_on_the_outline_at_any_width():
+    sketch, target = outline_batch()
+    original = sketch[0, 0] < 0
+    near = torch.nn.functional.max_pool2d(original[None, None].float(), 11, stride=1, padding=5)[0, 0] > 0
+    widths = set()
+    for seed in range(12):
+        drawn = sketchlike(sketch, target, torch.Generator().manual_seed(seed))
+        assert drawn.shape == sketch.shape and set(drawn.unique().tolist()) <= {-1.0, 1.0}  # binary ink on paper
+        ink = drawn[0, 0] < 0
+        assert ink[~near].sum() == 0  # within a few px of the true contour: wobble, never invention
+        assert ink[near].sum() > 0.5 * original.sum() / 2  # the outline is kept: it is the object's silhouette
+        widths.add(int(ink[32].sum()))  # a row through both vertical sides: twice the line width
+    assert len(widths) >= 3 and max(widths) <= 2 * MAX_WIDTH + 2
+
+
+def test_the_sketch_option_is_refused_for_label_inputs(tmp_path, capsys):
+    root = tmp_path / "labels"
+    write_aligned(root / "train", n=4)
+    (root / "dataset.json").write_text(json.dumps({"task": "x", "input_kind": "labels", "palette": None}))
+    with pytest.raises(SystemExit, match="redraws edge maps"):
+        train.main(["--data", str(root), "--name", "s", "--runs", str(tmp_path / "runs"), *TINY, "--sketch-augment"])
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory) -> tuple[Path, Path]:
+    """A dataset and a model exported from it, as if it were a bundled checkpoint."""
+    root = tmp_path_factory.mktemp("warm")
+    write_aligned(root / "data" / "train", n=8)
+    (root / "data" / "dataset.json").write_text(json.dumps({"task": "circles", "input_kind": "edges", "palette": None}))
+    train.main(["--data", str(root / "data"), "--name", "first", "--runs", str(root / "runs"), *TINY, "--batch-size", "2",
+                "--max-steps", "3", "--sample-every", "0", "--export", str(root / "first.safetensors")])
+    return root / "data", root / "first.safetensors"
+
+
+def test_warm_start_begins_from_the_given_weights_exactly(shipped):
+    data, checkpoint = shipped
+    generator, discriminator, lineage = train.warm_start(checkpoint, load_generator(checkpoint)[0].config, DiscriminatorConfig(ndf=8))
+    reference, info = load_generator(checkpoint)
+    for name, tensor in reference.state_dict().items():
+        assert torch.equal(generator.state_dict()[name], tensor), name
+    assert lineage["totals"]["images_seen"] == info.training["images_seen"] == 6
+
+
+def test_a_warm_started_run_records_its_lineage_and_totals(shipped, tmp_path):
+    data, checkpoint = shipped
+    out = tmp_path / "second.safetensors"
+    train.main(["--data", str(data), "--name", "second", "--runs", str(tmp_path), *TINY, "--batch-size", "2", "--max-steps", "2",
+                "--sample-every", "0", "--init-from", str(checkpoint), "--ema-decay", "0.5", "--export", str(out)])
+    training = load_generator(out)[1].training
+    assert training["init_from"]["checkpoint"] == "first.safetensors"
+    assert training["totals"]["images_seen"] == 6 + 4
+    assert training["totals"]["minutes"] >= training["minutes"]
+
+
+def test_a_warm_start_from_another_architecture_is_refused(shipped, tmp_path):
+    data, checkpoint = shipped
+    with pytest.raises(SystemExit, match="ngf 8 \\(asked 16\\)"):
+        train.main(["--data", str(data), "--name", "other", "--runs", str(tmp_path), *TINY, "--ngf", "16",
+                    "--init-from", str(checkpoint)])
