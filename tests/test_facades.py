@@ -5,6 +5,7 @@ from __future__ import annotations
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -139,3 +140,12 @@ def test_snapping_agrees_with_the_canvas_rule():
     colour = (0, 90, 250)
     expected = min(COLORS, key=lambda c: sum((a - b) ** 2 for a, b in zip(c, colour, strict=True)))
     assert snap_to_palette(Image.new("RGB", (1, 1), colour), CMP_FACADES).getpixel((0, 0)) == expected
+
+
+def test_examples_are_held_out_label_maps_on_the_left(facades, tmp_path):
+    assert data_main(["examples", "--data", str(facades), "--out", str(tmp_path / "ex"), "--count", "3"]) == 0
+    files = sorted((tmp_path / "ex").glob("*.png"))
+    assert len(files) == 3 and {f.stem for f in files} <= {p.stem for p in (facades / "test").iterdir()}
+    with Image.open(files[0]) as pair:
+        left = torch.from_numpy(np.asarray(pair.convert("RGB"))[:, : pair.width // 2].copy()).permute(2, 0, 1)[None]
+    assert palette_colors(left) <= set(COLORS)  # the label map, snapped: what the facades tab starts from

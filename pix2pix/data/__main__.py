@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 from pix2pix.data import download, emoji
+from pix2pix.data.pairs import DatasetError as PairsError
+from pix2pix.data.pairs import write_examples
 from pix2pix.data.prepare import INPUT_KINDS, DatasetError, PreparedDataset, prepare_dataset
 from pix2pix.data.split import DEFAULT_TEST_FRACTION, emoji_group
 from pix2pix.images import IMAGE_SUFFIXES, image_files
@@ -17,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command in `argv`; returns the exit status (errors are printed as one line, no traceback)."""
     args = _parser().parse_args(argv)
     try:
+        if args.command == "examples":
+            count = write_examples(args.data, args.out, args.count)
+            print(f"{args.out}: {count} held-out examples (input | ground truth)")
+            return 0
         if args.command == "download":
             description = download.download_dataset(args.name, args.out, args.base_url, local_copy=args.local_copy)
             print(f"{args.out}: {description['n_train']} train, {description['n_test']} test pairs")
@@ -26,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         if not 0.0 <= args.test_fraction < 1.0:
             raise DatasetError(f"--test-fraction must be at least 0 and below 1, not {args.test_fraction}")
         _report(args.out, _emoji(args) if args.command == "emoji" else _folder(args))
-    except (DatasetError, emoji.SourceError, download.DownloadError) as error:
+    except (DatasetError, PairsError, emoji.SourceError, download.DownloadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
@@ -82,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--base-url", help=f"archive location (default: ${download.URL_VARIABLE} or the official one)")
     fetch.add_argument("--from", dest="local_copy", type=Path,
                        help="a copy already on disk (its folder of train/, val/, test/, or its .tar.gz): no network")
+    examples = commands.add_parser("examples", help="held-out pairs for the studio's example gallery")
+    examples.add_argument("--data", type=Path, required=True, help="a prepared dataset (its test/ split is used)")
+    examples.add_argument("--out", type=Path, required=True, help="folder to write, e.g. demo/examples/NAME")
+    examples.add_argument("--count", type=int, default=12, help="how many, spread evenly over the split (default 12)")
     return parser
 
 

@@ -134,3 +134,19 @@ def _resized(image: Image.Image, size: int, nearest: bool) -> np.ndarray:
     if image.size != (size, size):
         image = image.resize((size, size), Image.Resampling.NEAREST if nearest else Image.Resampling.BICUBIC)
     return np.asarray(image, dtype=np.uint8)
+
+
+def write_examples(data: str | Path, out: str | Path, count: int = 12) -> int:
+    """Write `count` test pairs, spread evenly over the split, as input | ground truth PNGs in the dataset's own
+    direction (label maps snapped to the palette): the studio shows their left halves as examples."""
+    if count < 1:
+        raise DatasetError(f"--count must be at least 1, not {count}")
+    description = dataset_description(data)
+    direction = description.get("direction", "AtoB")
+    pairs = read_pairs(split_folder(data, "test"), 256, direction, Roles.of(description, direction))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for index in np.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().astype(int):
+        both = torch.cat([pairs.inputs[index], pairs.targets[index]], dim=-1)
+        Image.fromarray(both.permute(1, 2, 0).numpy()).save(out / f"{pairs.names[index]}.png")
+    return min(count, len(pairs))
