@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 Norm = Literal["batch", "instance"]
+Upsample = Literal["transpose", "resize"]
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,13 @@ class GeneratorConfig:
     num_downs: int = 8  # 8 halvings take 256x256 to 1x1; 7 for U-Net-128
     norm: Norm = "batch"
     dropout: float = 0.5  # in the first three decoder blocks: the model's only noise source
+    upsample: Upsample = "transpose"  # the paper's ConvTranspose; "resize": nearest x2 + 3x3 conv, no checkerboard
 
     def __post_init__(self) -> None:
         _require(self.in_channels > 0 and self.out_channels > 0, "in_channels and out_channels must be positive")
         _require(self.ngf > 0, f"ngf must be positive, not {self.ngf}")
-        _require(1 <= self.num_downs <= 10, f"num_downs must be between 1 and 10, not {self.num_downs}")
+        _require(5 <= self.num_downs <= 10,  # 5: the C64-C128-C256-C512 ramp and a bottleneck
+                 f"num_downs must be between 5 and 10, not {self.num_downs}")
         _require(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), not {self.dropout}")
 
 

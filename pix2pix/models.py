@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pix2pix.config import DiscriminatorConfig, GeneratorConfig, Norm
+from pix2pix.config import DiscriminatorConfig, GeneratorConfig, Norm, Upsample
 
 
 def norm_layer(norm: Norm, channels: int) -> nn.Module:
@@ -39,15 +39,21 @@ class Down(nn.Module):
         return self.block(x)
 
 
-class Up(nn.Module):
-    """Decoder block: ReLU -> ConvTranspose4x4/2 -> Norm [-> Dropout 0.5]."""
+def upsampling(in_channels: int, out_channels: int, mode: Upsample, bias: bool = True) -> nn.Module:
+    """Double the resolution: the paper's ConvTranspose4x4/2, or nearest-neighbour resize then a 3x3
+    convolution, whose kernels overlap evenly and so cannot paint the 2-pixel checkerboard (Odena et al. 2016)."""
+    if mode == "transpose":
+        return nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=bias)
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias))
 
-    def __init__(self, in_channels: int, out_channels: int, norm: Norm, dropout: float):
+
+class Up(nn.Module):
+    """Decoder block: ReLU -> ConvTranspose4x4/2 (or resize-convolution) -> Norm [-> Dropout 0.5]."""
+
+    def __init__(self, in_channels: int, out_channels: int, norm: Norm, dropout: float, upsample: Upsample = "transpose"):
         super().__init__()
         layers: list[nn.Module] = [
-            nn.ReLU(),
-            nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=conv_bias(norm)),
-            norm_layer(norm, out_channels),
+            nn.ReLU(), upsampling(in_channels, out_channels, upsample, conv_bias(norm)), norm_layer(norm, out_channels)
         ]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
@@ -64,8 +70,6 @@ class UNetGenerator(nn.Module):
 
     def __init__(self, config: GeneratorConfig = GeneratorConfig()):
         super().__init__()
-        if config.num_downs < 5:
-            raise ValueError(f"num_downs must be at least 5 (the C64-C128-C256-C512 ramp + bottleneck), got {config.num_downs}")
         self.config = config
         widths = [config.ngf * min(2**i, 8) for i in range(config.num_downs)]  # 64,128,256,512,512,...
         self.encoder = nn.ModuleList()
@@ -77,10 +81,8 @@ class UNetGenerator(nn.Module):
         self.decoder = nn.ModuleList()
         for j, i in enumerate(range(len(widths) - 1, 0, -1)):
             in_channels = widths[i] if j == 0 else widths[i] * 2  # the innermost block has no skip to concatenate
-            self.decoder.append(Up(in_channels, widths[i - 1], config.norm, config.dropout if j < 3 else 0.0))
-        self.output = nn.Sequential(
-            nn.ReLU(), nn.ConvTranspose2d(widths[0] * 2, config.out_channels, 4, stride=2, padding=1), nn.Tanh()
-        )
+            self.decoder.append(Up(in_channels, widths[i - 1], config.norm, config.dropout if j < 3 else 0.0, config.upsample))
+        self.output = nn.Sequential(nn.ReLU(), upsampling(widths[0] * 2, config.out_channels, config.upsample), nn.Tanh())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []

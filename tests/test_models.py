@@ -84,3 +84,12 @@ def test_instance_norm_and_init():
     init_weights(generator)
     weights = torch.cat([m.weight.detach().flatten() for m in generator.modules() if isinstance(m, torch.nn.Conv2d)])
     assert abs(weights.mean().item()) < 0.002 and weights.std().item() == pytest.approx(0.02, rel=0.05)
+
+
+def test_resize_convolution_upsampling_has_no_transposed_convolution():
+    generator = UNetGenerator(GeneratorConfig(ngf=8, upsample="resize")).eval()
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in generator.modules())
+    assert sum(isinstance(m, torch.nn.Upsample) for m in generator.modules()) == 8  # every decoder step and the output
+    with torch.no_grad():
+        assert generator(torch.zeros(1, 3, 256, 256)).shape == (1, 3, 256, 256)
+    assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in UNetGenerator(GeneratorConfig(ngf=8)).modules())  # paper default
