@@ -22,7 +22,7 @@ from pix2pix.data.edges import edges_from_photo
 from pix2pix.data.pairs import DatasetError, Pairs, Roles, dataset_description, read_pairs, split_folder
 from pix2pix.images import uint8_image
 from pix2pix.judge import Judge, judge_path
-from pix2pix.metrics import EDGE_TOLERANCE, EdgeCounts, edge_counts, l1_distance, psnr, ssim
+from pix2pix.metrics import EDGE_TOLERANCE, EdgeCounts, checkerboard_energy, edge_counts, l1_distance, psnr, ssim
 from pix2pix.translate import Translator
 
 LABELS = {
@@ -32,6 +32,7 @@ LABELS = {
     "edge_precision": f"edge precision (output edges near a sketch line, {EDGE_TOLERANCE} px)",
     "edge_recall": f"edge recall (sketch lines near an output edge, {EDGE_TOLERANCE} px)",
     "edge_f1": "edge F1",
+    "checkerboard": "checkerboard (2-px-period spectral energy, output over ground truth; 1 = as in real images)",
     "judge_accuracy": "labels read back from the outputs: pixel accuracy",
     "judge_miou": "labels read back from the outputs: mean IoU",
     "judge_real_accuracy": "labels read back from the real photos (ceiling): pixel accuracy",
@@ -46,16 +47,20 @@ def score(inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor, ed
     if outputs.shape != targets.shape or inputs.shape != targets.shape:
         raise ValueError(f"sizes differ: inputs {tuple(inputs.shape)}, outputs {tuple(outputs.shape)}, targets {tuple(targets.shape)}")
     l1_values, psnr_values, ssim_values, counts = [], [], [], EdgeCounts()
+    grid_output, grid_target = 0.0, 0.0
     for start in range(0, len(outputs), chunk):
         output, target = outputs[start : start + chunk].double() / 255, targets[start : start + chunk].double() / 255
         l1_values.append(l1_distance(2 * output - 1, 2 * target - 1))
         psnr_values.append(psnr(output, target))
         ssim_values.append(ssim(output, target))
+        grid_output += float(checkerboard_energy(output).sum())
+        grid_target += float(checkerboard_energy(target).sum())
         if edges:
             sketch_lines = inputs[start : start + chunk].float().mean(1) < 128
             output_lines = torch.stack([line_map(edges_from_photo(uint8_image(image))) for image in outputs[start : start + chunk]])
             counts += edge_counts(output_lines, sketch_lines)
     metrics = {name: float(torch.cat(values).mean()) for name, values in (("l1", l1_values), ("psnr", psnr_values), ("ssim", ssim_values))}
+    metrics["checkerboard"] = grid_output / grid_target if grid_target else float("inf") if grid_output else 1.0
     if edges:
         metrics.update(edge_precision=counts.precision, edge_recall=counts.recall, edge_f1=counts.f1)
     return metrics

@@ -31,6 +31,16 @@ def l1_distance(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (output.double() - target.double()).abs().flatten(1).mean(1)
 
 
+def checkerboard_energy(images: torch.Tensor) -> torch.Tensor:
+    """Spectral energy at the 2-pixel period per image (the Nyquist frequencies of rows, columns and both): where
+    ConvTranspose upsampling leaves its grid. Compare an output's with its ground truth's."""
+    grey = images.double().mean(1)
+    rows = torch.tensor([1.0, -1.0], dtype=torch.float64).repeat(grey.shape[-2] // 2 + 1)[: grey.shape[-2]]
+    columns = torch.tensor([1.0, -1.0], dtype=torch.float64).repeat(grey.shape[-1] // 2 + 1)[: grey.shape[-1]]
+    patterns = (rows[:, None].expand_as(grey[0]), columns[None, :].expand_as(grey[0]), rows[:, None] * columns[None, :])
+    return sum((grey * pattern).flatten(1).sum(1).square() for pattern in patterns) / grey[0].numel()
+
+
 def psnr(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB per image, for images in [0, 1]; capped at PSNR_CAP."""
     _check_pair(output, target)

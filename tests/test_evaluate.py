@@ -7,7 +7,7 @@ from PIL import Image
 from pix2pix.checkpoint import ModelInfo, load_generator, read_safetensors, save_generator
 from pix2pix.config import GeneratorConfig
 from pix2pix.evaluate import HEADER_HEIGHT, main, score
-from pix2pix.metrics import PSNR_CAP, edge_counts, l1_distance, psnr, ssim
+from pix2pix.metrics import PSNR_CAP, checkerboard_energy, edge_counts, l1_distance, psnr, ssim
 from pix2pix.models import UNetGenerator
 from tests.synthetic import write_aligned
 
@@ -61,7 +61,7 @@ def test_mismatched_sizes_are_refused():
 def test_score_averages_over_the_split_and_leaves_out_edges_for_other_models():
     images = torch.randint(0, 256, (5, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     metrics = score(images, images, images, edges=False, chunk=2)
-    assert metrics == {"l1": 0.0, "psnr": PSNR_CAP, "ssim": pytest.approx(1.0)}
+    assert metrics == {"l1": 0.0, "psnr": PSNR_CAP, "ssim": pytest.approx(1.0), "checkerboard": pytest.approx(1.0)}
 
 
 def vertical_line(column: int, size: int = 32) -> torch.Tensor:
@@ -101,7 +101,7 @@ def test_evaluation_end_to_end(tiny_setup, tmp_path):
     arguments = ["--checkpoint", str(checkpoint), "--data", str(data), "--sheet", str(sheet), "--rows", "3"]
     metrics = main([*arguments, "--write-metrics", "--device", "cpu", "--batch-size", "3"])
 
-    assert set(metrics) == {"split", "images", "l1", "psnr", "ssim", "edge_precision", "edge_recall", "edge_f1"}
+    assert set(metrics) == {"split", "images", "l1", "psnr", "ssim", "checkerboard", "edge_precision", "edge_recall", "edge_f1"}
     assert (metrics["split"], metrics["images"]) == ("test", 4)
     assert 0 < metrics["l1"] <= 2 and 0 < metrics["psnr"] < PSNR_CAP and -1 <= metrics["ssim"] <= 1
     precision, recall = metrics["edge_precision"], metrics["edge_recall"]
@@ -126,3 +126,13 @@ def test_cli_errors_name_the_problem(tiny_setup, tmp_path, capsys):
         main(["--checkpoint", str(checkpoint), "--data", str(tmp_path / "empty"), "--device", "cpu"])
     with pytest.raises(SystemExit, match="no 'val' folder"):
         main(["--checkpoint", str(checkpoint), "--data", str(data), "--split", "val", "--device", "cpu"])
+
+
+def test_checkerboard_energy_sees_a_two_pixel_grid_and_not_smooth_images():
+    smooth = pattern(32, 32, 0.3)
+    grid = smooth.clone()
+    grid[..., ::2, ::2] += 0.1  # a ConvTranspose-style grid on top of the same picture
+    assert checkerboard_energy(smooth).item() < 0.05 * checkerboard_energy(grid).item()
+    flat = torch.zeros(1, 3, 4, 4)
+    flat[..., ::2, ::2] = 1.0  # one dot per 2x2 block: each of the three Nyquist terms is (16 / 4)^2 / 16 = 1
+    assert checkerboard_energy(flat).item() == pytest.approx(3.0)
