@@ -9,11 +9,15 @@ torchrun --nproc-per-node N train.py ... (DistributedDataParallel).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
+import signal
 import sys
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -76,47 +80,140 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return arguments
 
 
+@dataclass
+class Cluster:
+    """Where this process trains: its device, and its place among DDP ranks (one rank without torchrun)."""
+
+    device: torch.device
+    rank: int = 0
+    world_size: int = 1
+    use_amp: bool = False
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def main_process(self) -> bool:
+        return self.rank == 0
+
+
+@dataclass
+class Progress:
+    """Where the loop is: what --resume restores, besides models, optimisers and random streams."""
+
+    step: int = 0
+    epoch: int = 0
+    position: int = 0  # index into this epoch's permutation
+    permutation: torch.Tensor | None = None
+    earlier_seconds: float = 0.0  # training time of the runs this one resumes
+    lineage: dict = field(default_factory=dict)  # the checkpoint this run warm-started from, and its totals
+
+
+@dataclass
+class TrainingData:
+    """The training split, decoded once and kept on the device as uint8."""
+
+    description: dict
+    roles: Roles
+    inputs: torch.Tensor
+    targets: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+
 def main(argv: list[str] | None = None) -> None:
     arguments = parse_arguments(argv)
     generator_config, discriminator_config, config = arguments.configs
+    cluster = start_cluster(arguments)
+    data = load_training_data(arguments, config, cluster)
+    global_batch = config.batch_size * cluster.world_size
+    total_steps = len(data) // global_batch * (config.n_epochs + config.n_epochs_decay)
+    if arguments.max_steps:
+        total_steps = min(total_steps, arguments.max_steps)
 
-    distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
+    torch.manual_seed(config.seed)  # models initialised identically on every rank
+    generator, discriminator, lineage = build_models(arguments, generator_config, discriminator_config, cluster)
+    trainer = Pix2PixTrainer(generator, discriminator, config, cluster.use_amp, channels_last=cluster.device.type == "cuda",
+                             distributed=cluster.distributed, compile=arguments.compile)
+    order_rng = torch.Generator().manual_seed(config.seed)  # the same on every rank: ranks share one permutation
+    jitter_rng = torch.Generator().manual_seed(config.seed + 1 + cluster.rank)
+    torch.manual_seed(config.seed + 1 + cluster.rank)  # dropout
+    progress = Progress(permutation=torch.randperm(len(data), generator=order_rng), lineage=lineage)
+
+    run_dir = arguments.runs / arguments.name
+    latest = run_dir / "latest.safetensors"
+    remove_stale_temporaries(run_dir)
+    if arguments.resume:
+        progress = resume(latest, trainer, order_rng, jitter_rng, arguments.configs)
+        if cluster.main_process:
+            print(f"resumed {latest} at step {progress.step} (epoch {progress.epoch})")
+    elif latest.exists():
+        sys.exit(f"error: {run_dir} already holds a run; continue it with --resume or choose another --name")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    forget_logged_steps_after(run_dir / "log.jsonl", progress.step)
+
+    def save() -> None:
+        save_state(latest, {
+            **trainer.state_dict(),
+            "order_rng": order_rng.get_state(), "jitter_rng": jitter_rng.get_state(), "torch_rng": torch.get_rng_state(),
+            "step": progress.step, "epoch": progress.epoch, "position": progress.position, "permutation": progress.permutation,
+            "seconds": progress.earlier_seconds + time.perf_counter() - started, "lineage": progress.lineage,
+            **{name: dataclasses.asdict(value) for name, value in zip(CONFIG_NAMES, arguments.configs, strict=True)},
+        })  # fmt: skip
+
+    started = time.perf_counter()
+    with stop_on_signals() as stop_requested:
+        train_loop(arguments, trainer, data, progress, cluster, total_steps, jitter_rng, order_rng, save, stop_requested)
+    train_seconds = progress.earlier_seconds + time.perf_counter() - started
+    if cluster.main_process:
+        images = progress.step * global_batch
+        print(f"trained {progress.step} steps ({images} images, epoch {progress.epoch}) in {train_seconds / 60:.1f} min; state: {latest}")
+        if arguments.export:
+            export(arguments, trainer, data, progress, cluster, train_seconds)
+    if cluster.distributed:
+        check_replicas_agree(generator, discriminator, cluster.device)
+        dist.destroy_process_group()
+
+
+def start_cluster(arguments: argparse.Namespace) -> Cluster:
+    """Pick the device, join the DDP group under torchrun, and set the GPU's fast paths."""
     rank, world_size = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     if arguments.device == "auto":
         device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
     else:
         device = torch.device(arguments.device)
-    if distributed:
+    if world_size > 1:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     if device.type == "cuda":
         torch.cuda.set_device(device)
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     use_amp = arguments.amp == "bf16" or (arguments.amp == "auto" and device.type == "cuda")
-    main_process = rank == 0
+    return Cluster(device, rank, world_size, use_amp)
 
-    # Data: decoded once, kept on the device as uint8.
-    description = dataset_description(arguments.data)
-    roles = Roles.of(description, config.direction)
-    if config.sketch_augment and roles.input_kind != "edges":
-        sys.exit(f"error: --sketch-augment redraws edge maps, but this run's inputs are {roles.input_kind}")
+
+def load_training_data(arguments: argparse.Namespace, config: TrainConfig, cluster: Cluster) -> TrainingData:
+    """The train split in this run's direction, label maps snapped to their palette, on the device."""
     try:
+        description = dataset_description(arguments.data)
+        roles = Roles.of(description, config.direction)
+        if config.sketch_augment and roles.input_kind != "edges":
+            raise DatasetError(f"--sketch-augment redraws edge maps, but this run's inputs are {roles.input_kind}")
         pairs = read_pairs(split_folder(arguments.data, "train"), arguments.image_size, config.direction, roles)
     except DatasetError as error:
         sys.exit(f"error: {error}")
-    global_batch = config.batch_size * world_size
+    global_batch = config.batch_size * cluster.world_size
     if len(pairs) < global_batch:
         sys.exit(f"error: {len(pairs)} training pairs cannot fill one batch of {global_batch}; lower --batch-size")
-    inputs, targets = pairs.inputs.to(device), pairs.targets.to(device)
-    steps_per_epoch = len(pairs) // global_batch
-    total_steps = steps_per_epoch * (config.n_epochs + config.n_epochs_decay)
-    if arguments.max_steps:
-        total_steps = min(total_steps, arguments.max_steps)
+    return TrainingData(description, roles, pairs.inputs.to(cluster.device), pairs.targets.to(cluster.device))
 
-    # Models, initialised identically on every rank.
-    torch.manual_seed(config.seed)
-    generator = UNetGenerator(generator_config).to(device)
-    discriminator = PatchDiscriminator(discriminator_config).to(device)
+
+def build_models(arguments: argparse.Namespace, generator_config: GeneratorConfig, discriminator_config: DiscriminatorConfig,
+                 cluster: Cluster) -> tuple[UNetGenerator, PatchDiscriminator, dict]:
+    """Freshly initialised networks (N(0, 0.02)), or the --init-from checkpoint's, and the lineage to record."""
+    generator, discriminator = UNetGenerator(generator_config), PatchDiscriminator(discriminator_config)
     init_weights(generator)
     init_weights(discriminator)
     lineage: dict = {}
@@ -125,137 +222,167 @@ def main(argv: list[str] | None = None) -> None:
             generator, discriminator, lineage = warm_start(arguments.init_from, generator_config, discriminator_config)
         except CheckpointError as error:
             sys.exit(f"error: cannot warm-start: {error}")
-        generator, discriminator = generator.to(device).train(), discriminator.to(device).train()
-        if main_process:
+        if cluster.main_process:
             print(f"warm start from {arguments.init_from} ({lineage['totals']['images_seen']} images seen before)")
-    on_gpu = device.type == "cuda"
-    trainer = Pix2PixTrainer(
-        generator, discriminator, config, use_amp, channels_last=on_gpu, distributed=distributed, compile=arguments.compile
-    )
-    order_rng = torch.Generator().manual_seed(config.seed)  # the same on every rank: ranks share one permutation
-    jitter_rng = torch.Generator().manual_seed(config.seed + 1 + rank)
-    torch.manual_seed(config.seed + 1 + rank)  # dropout
-    step, epoch, position, permutation = 0, 0, 0, torch.randperm(len(pairs), generator=order_rng)
-    earlier_seconds = 0.0  # training time of the runs this one resumes
+    return generator.to(cluster.device).train(), discriminator.to(cluster.device).train(), lineage
 
+
+CONFIG_NAMES = ("generator_config", "discriminator_config", "train_config")
+
+
+def resume(latest: Path, trainer: Pix2PixTrainer, order_rng: torch.Generator, jitter_rng: torch.Generator,
+           configs: tuple) -> Progress:
+    """Restore everything `save` wrote; a run continues only with the settings it was started with."""
+    try:
+        state = load_state(latest)
+    except CheckpointError as error:
+        sys.exit(f"error: cannot resume: {error}")
+    changed = [f"--{(prefix + key).replace('_', '-')} {saved[key]} (now {value})"
+               for name, config, prefix in zip(CONFIG_NAMES, configs, ("", "d_", ""), strict=True)
+               for key, value in dataclasses.asdict(config).items()
+               if (saved := state.get(name)) is not None and key in saved and saved[key] != value]
+    if changed:
+        sys.exit(f"error: cannot resume with other settings than the run's: {', '.join(changed)}")
+    trainer.load_state_dict(state)
+    order_rng.set_state(state["order_rng"])
+    jitter_rng.set_state(state["jitter_rng"])
+    torch.set_rng_state(state["torch_rng"])
+    return Progress(state["step"], state["epoch"], state["position"], state["permutation"], state.get("seconds", 0.0),
+                    state.get("lineage", {}))
+
+
+def train_loop(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: TrainingData, progress: Progress, cluster: Cluster,
+               total_steps: int, jitter_rng: torch.Generator, order_rng: torch.Generator, save, stop_requested) -> None:
+    """Alternate D and G updates over shuffled batches until the schedule, --max-steps, --max-minutes or a signal ends it."""
+    config = trainer.config
+    global_batch = config.batch_size * cluster.world_size
+    fixed = torch.arange(min(4, len(data)))  # the same few training pairs in every sample sheet
     run_dir = arguments.runs / arguments.name
-    run_dir.mkdir(parents=True, exist_ok=True)
-    latest = run_dir / "latest.safetensors"
-    if latest.exists() and not arguments.resume:
-        sys.exit(f"error: {run_dir} already holds a run; continue it with --resume or choose another --name")
-    if arguments.resume:
-        try:
-            state = load_state(latest)
-        except CheckpointError as error:
-            sys.exit(f"error: cannot resume: {error}")
-        trainer.load_state_dict(state)
-        order_rng.set_state(state["order_rng"])
-        jitter_rng.set_state(state["jitter_rng"])
-        torch.set_rng_state(state["torch_rng"])
-        step, epoch, position, permutation = state["step"], state["epoch"], state["position"], state["permutation"]
-        earlier_seconds = state.get("seconds", 0.0)
-        lineage = state.get("lineage", {})
-        if main_process:
-            print(f"resumed {latest} at step {step} (epoch {epoch})")
-
-    fixed = torch.arange(min(4, len(pairs)))  # the same few training pairs in every sample sheet
-    writer = _tensorboard(run_dir) if main_process else None
-
-    def save_training_state() -> None:
-        save_state(latest, {
-            **trainer.state_dict(),
-            "order_rng": order_rng.get_state(), "jitter_rng": jitter_rng.get_state(), "torch_rng": torch.get_rng_state(),
-            "step": step, "epoch": epoch, "position": position, "permutation": permutation,
-            "seconds": earlier_seconds + time.perf_counter() - started,
-            "generator_config": dataclasses.asdict(generator_config), "train_config": dataclasses.asdict(config),
-            "lineage": lineage,
-        })  # fmt: skip
-
-    progress = tqdm(total=total_steps, initial=step, desc=arguments.name, unit="step", disable=not main_process, dynamic_ncols=True)
-    started, images_at_start = time.perf_counter(), step * global_batch
-    while step < total_steps:
-        if position + global_batch > len(pairs):  # epoch boundary: new order, learning-rate schedule steps
-            epoch, position = epoch + 1, 0
-            permutation = torch.randperm(len(pairs), generator=order_rng)
+    writer = _tensorboard(run_dir) if cluster.main_process else None
+    bar = tqdm(total=total_steps, initial=progress.step, desc=arguments.name, unit="step", disable=not cluster.main_process,
+               dynamic_ncols=True)
+    started, images_at_start = time.perf_counter(), progress.step * global_batch
+    while progress.step < total_steps:
+        if progress.position + global_batch > len(data):  # epoch boundary: new order, learning-rate schedule steps
+            progress.epoch, progress.position = progress.epoch + 1, 0
+            progress.permutation = torch.randperm(len(data), generator=order_rng)
             trainer.end_epoch()
-        batch = permutation[position + rank * config.batch_size : position + (rank + 1) * config.batch_size].to(device)
-        position += global_batch
-        real_a, real_b = jitter(inputs[batch], targets[batch], config.load_size, config.crop_size, config.flip, jitter_rng,
-                                roles.input_kind == "labels", roles.target_kind == "labels")
+        first = progress.position + cluster.rank * config.batch_size
+        batch = progress.permutation[first : first + config.batch_size].to(cluster.device)
+        progress.position += global_batch
+        real_a, real_b = jitter(data.inputs[batch], data.targets[batch], config.load_size, config.crop_size, config.flip, jitter_rng,
+                                data.roles.input_kind == "labels", data.roles.target_kind == "labels")
         if config.sketch_augment:
             real_a = sketchlike(real_a, real_b, jitter_rng)
         losses = trainer.step(real_a, real_b)
-        step += 1
-        progress.update(1)
-
-        if main_process and (step % arguments.log_every == 0 or step == total_steps):
-            seconds = time.perf_counter() - started
-            losses = {key: value.item() for key, value in losses.items()}
-            images_per_second = (step * global_batch - images_at_start) / seconds
-            progress.set_postfix(**{k: f"{v:.3f}" for k, v in losses.items()}, img_s=f"{images_per_second:.1f}", epoch=epoch)
-            record = {"step": step, "epoch": epoch, **losses, "lr": trainer.learning_rate, "img_s": images_per_second}
-            with open(run_dir / "log.jsonl", "a") as log:
-                log.write(json.dumps(record) + "\n")
-            if writer:
-                for key, value in losses.items():
-                    writer.add_scalar(f"loss/{key}", value, step)
-                writer.add_scalar("lr", record["lr"], step)
-        if main_process and arguments.sample_every and step % arguments.sample_every == 0:
-            shipped = trainer.shipped_generator
-            shipped.eval()
-            with torch.no_grad():
-                outputs = to_uint8(shipped(to_float(inputs[fixed])))
-            generator.train()
-            (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-            sheet = sample_sheet(inputs[fixed].cpu(), outputs, targets[fixed].cpu(), rows=len(fixed))
-            sheet.save(run_dir / "samples" / f"step_{step:07d}.png")
-        out_of_time = arguments.max_minutes and time.perf_counter() - started > 60 * arguments.max_minutes
-        if distributed and arguments.max_minutes:  # every rank must stop at the same step
-            flag = torch.tensor([float(bool(out_of_time))], device=device)
+        progress.step += 1
+        bar.update(1)
+        step = progress.step
+        if cluster.main_process and (step % arguments.log_every == 0 or step == total_steps):
+            images_per_second = (step * global_batch - images_at_start) / (time.perf_counter() - started)
+            log_losses(run_dir, writer, bar, losses, step, progress.epoch, trainer.learning_rate, images_per_second)
+        if cluster.main_process and arguments.sample_every and step % arguments.sample_every == 0:
+            write_sample_sheet(run_dir, trainer.shipped_generator, data, fixed, step)
+        stop = bool(stop_requested()) or bool(arguments.max_minutes and time.perf_counter() - started > 60 * arguments.max_minutes)
+        if cluster.distributed:  # every rank must stop at the same step
+            flag = torch.tensor([float(stop)], device=cluster.device)
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-            out_of_time = bool(flag.item())
-        if main_process and (step % arguments.save_every == 0 or step == total_steps or out_of_time):
-            save_training_state()
-        if out_of_time:
+            stop = bool(flag.item())
+        if cluster.main_process and (step % arguments.save_every == 0 or step == total_steps or stop):
+            save()
+        if stop:
             break
-    progress.close()
-    train_seconds = earlier_seconds + time.perf_counter() - started
-
-    if main_process:
-        images = step * global_batch
-        print(f"trained {step} steps ({images} images, epoch {epoch}) in {train_seconds / 60:.1f} min; state: {latest}")
-        if arguments.export:
-            minutes = round(train_seconds / 60, 1)
-            earlier = lineage.get("totals", {})
-            info = ModelInfo(
-                task=description.get("task", arguments.name),
-                input_kind=roles.input_kind,
-                palette=description.get("palette"),
-                image_size=config.crop_size,
-                pencil_width=(MIN_WIDTH + MAX_WIDTH) // 2 if config.sketch_augment else 2,
-                epoch=epoch,
-                step=step,
-                training={
-                    "data": description.get("source", str(arguments.data)), "train_pairs": len(pairs), "steps": step,
-                    "images_seen": images, "epochs": round(images / len(pairs), 2), "minutes": minutes,
-                    "device": machine_name(device), "world_size": world_size, "amp": "bf16" if use_amp else "fp32",
-                    "config": dataclasses.asdict(config), "discriminator": dataclasses.asdict(discriminator_config),
-                    "init_from": lineage.get("init_from"),
-                    "totals": {  # this run and every run it warm-started from
-                        "images_seen": earlier.get("images_seen", 0) + images,
-                        "minutes": round(earlier.get("minutes", 0.0) + minutes, 1),
-                        "machines": sorted({*earlier.get("machines", []), machine_name(device)}),
-                    },
-                },
-            )  # fmt: skip
-            save_generator(arguments.export, trainer.shipped_generator, info)
-            save_discriminator(critic_path(arguments.export), discriminator)
-            print(f"exported {arguments.export} and {critic_path(arguments.export)}")
+    bar.close()
     if writer:
         writer.close()
-    if distributed:
-        check_replicas_agree(generator, discriminator, device)
-        dist.destroy_process_group()
+
+
+def log_losses(run_dir: Path, writer, bar: tqdm, losses: dict[str, torch.Tensor], step: int, epoch: int, learning_rate: float,
+               images_per_second: float) -> None:
+    values = {key: value.item() for key, value in losses.items()}
+    bar.set_postfix(**{k: f"{v:.3f}" for k, v in values.items()}, img_s=f"{images_per_second:.1f}", epoch=epoch)
+    record = {"step": step, "epoch": epoch, **values, "lr": learning_rate, "img_s": images_per_second}
+    with open(run_dir / "log.jsonl", "a") as log:
+        log.write(json.dumps(record) + "\n")
+    if writer:
+        for key, value in values.items():
+            writer.add_scalar(f"loss/{key}", value, step)
+        writer.add_scalar("lr", learning_rate, step)
+
+
+def forget_logged_steps_after(log: Path, step: int) -> None:
+    """A resumed run repeats the steps after its last save: drop their earlier records, so no step is logged twice."""
+    if not log.is_file():
+        return
+    kept = [line for line in log.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
+    log.write_text("".join(line + "\n" for line in kept))
+
+
+def write_sample_sheet(run_dir: Path, generator: UNetGenerator, data: TrainingData, fixed: torch.Tensor, step: int) -> None:
+    """input | output | target for a few training pairs, from the generator that would be exported now."""
+    was_training = generator.training
+    generator.eval()
+    with torch.no_grad():
+        outputs = to_uint8(generator(to_float(data.inputs[fixed])))
+    generator.train(was_training)
+    (run_dir / "samples").mkdir(parents=True, exist_ok=True)
+    sheet = sample_sheet(data.inputs[fixed].cpu(), outputs, data.targets[fixed].cpu(), rows=len(fixed))
+    sheet.save(run_dir / "samples" / f"step_{step:07d}.png")
+
+
+def export(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: TrainingData, progress: Progress, cluster: Cluster,
+           train_seconds: float) -> None:
+    """Ship the fp16 generator (the weight average when there is one) and its critic, with their provenance."""
+    config, description = trainer.config, data.description
+    images = progress.step * config.batch_size * cluster.world_size
+    minutes = round(train_seconds / 60, 1)
+    earlier = progress.lineage.get("totals", {})
+    info = ModelInfo(
+        task=description.get("task", arguments.name),
+        input_kind=data.roles.input_kind,
+        palette=description.get("palette"),
+        image_size=config.crop_size,
+        pencil_width=(MIN_WIDTH + MAX_WIDTH) // 2 if config.sketch_augment else 2,
+        epoch=progress.epoch,
+        step=progress.step,
+        training={
+            "data": description.get("source", str(arguments.data)), "train_pairs": len(data), "steps": progress.step,
+            "images_seen": images, "epochs": round(images / len(data), 2), "minutes": minutes,
+            "device": machine_name(cluster.device), "world_size": cluster.world_size, "amp": "bf16" if cluster.use_amp else "fp32",
+            "config": dataclasses.asdict(config), "discriminator": dataclasses.asdict(trainer.discriminator.config),
+            "init_from": progress.lineage.get("init_from"),
+            "totals": {  # this run and every run it warm-started from
+                "images_seen": earlier.get("images_seen", 0) + images,
+                "minutes": round(earlier.get("minutes", 0.0) + minutes, 1),
+                "machines": sorted({*earlier.get("machines", []), machine_name(cluster.device)}),
+            },
+        },
+    )  # fmt: skip
+    save_generator(arguments.export, trainer.shipped_generator, info)
+    save_discriminator(critic_path(arguments.export), trainer.discriminator)
+    print(f"exported {arguments.export} and {critic_path(arguments.export)}")
+
+
+def remove_stale_temporaries(run_dir: Path) -> None:
+    """A process killed while writing a checkpoint leaves its temporary file (up to ~170 MB) behind."""
+    for temporary in run_dir.glob(".*.safetensors.*.tmp") if run_dir.is_dir() else []:
+        temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """While training, SIGINT and SIGTERM ask the loop to save and stop after the current step, instead of killing it."""
+    requested: list[int] = []
+    if threading.current_thread() is not threading.main_thread():  # signal handlers can only be set from the main thread
+        yield lambda: False
+        return
+    previous = {number: signal.signal(number, lambda number, _frame: requested.append(number))
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(requested)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def check_replicas_agree(generator: nn.Module, discriminator: nn.Module, device: torch.device) -> None:

@@ -2,9 +2,11 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,46 @@ def test_ddp_two_cpu_processes_keep_identical_weights(dataset, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "all 2 replicas hold identical weights" in result.stdout
     assert load_state(tmp_path / "ddp" / "latest.safetensors")["step"] == 4
+
+
+def test_resume_refuses_settings_other_than_the_runs(dataset, tmp_path):
+    run(dataset, tmp_path, "settled", "--max-steps", "2")
+    with pytest.raises(SystemExit, match="--lr 0.0002 \\(now 0.001\\)"):
+        run(dataset, tmp_path, "settled", "--resume", "--max-steps", "4", "--lr", "0.001")
+
+
+def test_a_failed_resume_leaves_no_folder_and_stale_temporaries_are_removed(dataset, tmp_path):
+    with pytest.raises(SystemExit):
+        run(dataset, tmp_path, "never", "--resume")
+    assert not (tmp_path / "never").exists()
+    run(dataset, tmp_path, "crashed", "--max-steps", "1")
+    stale = tmp_path / "crashed" / ".latest.safetensors.abc123.tmp"  # what a kill during a write leaves
+    stale.write_bytes(b"half a checkpoint")
+    run(dataset, tmp_path, "crashed", "--resume", "--max-steps", "2")
+    assert not stale.exists()
+
+
+def test_a_resumed_log_does_not_repeat_steps(dataset, tmp_path):
+    run(dataset, tmp_path, "logged", "--max-steps", "4", "--save-every", "2")
+    state_at_4 = load_state(tmp_path / "logged" / "latest.safetensors")["step"]
+    log = tmp_path / "logged" / "log.jsonl"
+    log.write_text(log.read_text() + json.dumps({"step": 5, "epoch": 0}) + "\n")  # a step logged after the last save
+    records = run(dataset, tmp_path, "logged", "--resume", "--max-steps", "6")
+    steps = [record["step"] for record in records]
+    assert state_at_4 == 4 and steps == sorted(set(steps)) == list(range(1, 7))
+
+
+def test_sigterm_saves_a_loadable_state_and_exits_cleanly(dataset, tmp_path):
+    command = [sys.executable, str(ROOT / "train.py"), "--data", str(dataset), "--name", "stopped", "--runs", str(tmp_path),
+               "--log-every", "1", "--sample-every", "0", "--save-every", "100000", *TINY]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "stopped" / "log.jsonl"
+    deadline = time.monotonic() + 120
+    while not (log.is_file() and log.read_text().count("\n") >= 2):
+        assert process.poll() is None and time.monotonic() < deadline, "training did not start"
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, output
+    state = load_state(tmp_path / "stopped" / "latest.safetensors")
+    assert state["step"] >= 2 and "trained" in output
