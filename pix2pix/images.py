@@ -14,6 +14,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000  # a 10,000 x 4,000 image; anything larger is refused, not decoded
+MAX_SIDE = 10_000  # and no side longer: a 1 x 40,000,000 strip is tiny on disk but slow and huge to decode
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
@@ -36,8 +37,7 @@ def open_image(
         image = _decode(source)
     if image.width < 1 or image.height < 1:
         raise ImageError("the image is empty (0 pixels)")
-    if image.width * image.height > MAX_PIXELS:
-        raise ImageError(f"the image is too large ({image.width}x{image.height}); the limit is {MAX_PIXELS:,} pixels")
+    check_size("the image", image.width, image.height)
     return _eight_bit(image).convert("RGBA") if keep_alpha else to_rgb(image, background)
 
 
@@ -45,18 +45,25 @@ def _decode(source: str | Path | bytes) -> Image.Image:
     name = "the data" if isinstance(source, bytes) else str(source)
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise ImageError(f"{name} is too large ({image.width}x{image.height}); the limit is {MAX_PIXELS:,} pixels")
+            check_size(name, image.width, image.height)
             image.load()
             return ImageOps.exif_transpose(image)
     except FileNotFoundError:
         raise ImageError(f"{name} does not exist") from None
-    except (UnidentifiedImageError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError:  # Pillow's own limit, hit while opening: the same answer as ours
+        raise ImageError(f"{name} is too large; the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE:,} per side") from None
+    except UnidentifiedImageError as error:
         raise ImageError(f"{name} is not an image that can be read ({error.__class__.__name__})") from None
     except (OSError, SyntaxError, ValueError) as error:
         if isinstance(error, ImageError):
             raise
         raise ImageError(f"{name} is corrupt or truncated: {error}") from None
+
+
+def check_size(name: str, width: int, height: int) -> None:
+    """Refuse, before decoding, an image too large to work with."""
+    if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+        raise ImageError(f"{name} is too large ({width}x{height}); the limit is {MAX_PIXELS:,} pixels and {MAX_SIDE:,} per side")
 
 
 def _from_array(array: np.ndarray) -> Image.Image:

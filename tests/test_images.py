@@ -1,6 +1,8 @@
 """Every image mode and every bad file ends as RGB or as a clear ImageError."""
 
 import io
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -85,3 +87,18 @@ def test_tensor_round_trip():
     tensor = to_tensor(image)
     assert tensor.shape == (3, 5, 7) and tensor.min() >= -1 and tensor.max() <= 1
     assert np.array_equal(np.asarray(to_image(tensor)), np.asarray(image))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims `width` x `height` pixels but holds almost no data: what an attacker uploads."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize(("width", "height"), [(1, 40_000_000), (40_000_000, 1), (60_000, 60_000), (10_001, 10)])
+def test_long_or_enormous_images_are_refused_from_their_header(width, height):
+    with pytest.raises(ImageError, match="too large"):  # decoding would have failed as truncated instead
+        open_image(png_header_only(width, height))

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from pix2pix.data.edges import edges_from_photo
 from pix2pix.data.labels import Palette, labels_from_photo, learn_palette
 from pix2pix.data.split import DEFAULT_TEST_FRACTION, is_test
-from pix2pix.images import MAX_PIXELS, ImageError, to_rgb
+from pix2pix.images import ImageError, check_size, to_rgb
 
 SIZE = 256  # the side of A and of B; the paper trains at 256x256
 INPUT_KINDS = ("edges", "labels")
@@ -45,8 +45,7 @@ def open_source(path: Path) -> Image.Image:
     """`path` as a SIZE x SIZE image, RGBA when it has transparency (its silhouette matters), RGB otherwise."""
     try:
         with Image.open(path) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise ImageError(f"{path} is too large ({image.width}x{image.height})")
+            check_size(str(path), image.width, image.height)
             image.load()
             image = ImageOps.exif_transpose(image)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as error:
