@@ -81,7 +81,7 @@ def model_tab(handlers: ModelHandlers) -> None:
         variations = gr.Gallery(label="Variations", columns=4, height=240, format="png", elem_classes=["pixelated"])
     with gr.Accordion("What the critic sees", open=False):
         if translator.discriminator is None:
-            gr.Markdown(f"{translator.name} ships no critic (PatchGAN discriminator), so this view is not available.")
+            gr.Markdown(f"{translator.critic_problem}: this view needs the PatchGAN discriminator.")
         else:
             gr.Markdown(
                 "The PatchGAN discriminator judges each ~70x70 patch of the (drawing, picture) pair. "

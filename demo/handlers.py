@@ -21,6 +21,7 @@ from pix2pix.images import ImageError
 from pix2pix.translate import Translator
 
 MAX_VARIATIONS = 8
+MAX_SEED = 2**63 - 1 - MAX_VARIATIONS  # torch seeds are 64-bit signed; the last variation's seed must fit too
 
 Canvas = str | Image.Image | np.ndarray | None  # the sketchpad's PNG data URL, or a bare image from a test or API caller
 
@@ -57,6 +58,8 @@ class ModelHandlers:
         """The canvas's drawing; an empty canvas counts as blank paper."""
         if canvas is None or (isinstance(canvas, str) and not canvas):
             return self._blank()
+        if not isinstance(canvas, (str, Image.Image, np.ndarray)):  # an API caller's number, list or dict
+            raise ImageError(f"the drawing must be a PNG data URL, not a {type(canvas).__name__}")
         return from_data_url(canvas) if isinstance(canvas, str) else canvas
 
     @_warns_on_bad_image
@@ -99,6 +102,9 @@ class ModelHandlers:
         """`count` pictures for the same drawing with dropout on, one seed each (seed, seed+1, ...)."""
         drawing = self._drawing(canvas)
         first = int(seed or 0)
+        if not 0 <= first <= MAX_SEED:
+            gr.Warning(f"The first seed must be a whole number from 0 to {MAX_SEED:,}, not {first:,}.")
+            return gr.skip()
         seeds = list(range(first, first + min(max(int(count or 1), 1), MAX_VARIATIONS)))
         pictures = self.translator.variations(drawing, seeds)
         return [(picture, f"seed {s}") for picture, s in zip(pictures, seeds, strict=True)]
@@ -107,7 +113,7 @@ class ModelHandlers:
     def critic_view(self, canvas: Canvas) -> Image.Image:
         """The output with the PatchGAN's per-patch realness painted over it (green = looks real)."""
         if self.translator.discriminator is None:
-            gr.Warning(f"{self.translator.name} ships no critic, so there is nothing to show.")
+            gr.Warning(f"{self.translator.critic_problem}, so there is nothing to show.")
             return gr.skip()
         drawing = self._drawing(canvas)
         output = self.translator.translate(drawing)

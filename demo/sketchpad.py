@@ -59,6 +59,6 @@ def from_data_url(value: str) -> Image.Image:
         raise ImageError("the drawing is not an image (expected a data:image/...;base64 URL)")
     try:
         data = base64.b64decode(payload, validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):  # ValueError: characters outside ASCII
         raise ImageError("the drawing's data is not valid base64") from None
     return open_image(data)

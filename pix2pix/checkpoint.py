@@ -18,7 +18,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from pix2pix.config import DiscriminatorConfig, GeneratorConfig
+from pix2pix.config import ConfigError, DiscriminatorConfig, GeneratorConfig, from_dict
 from pix2pix.models import PatchDiscriminator, UNetGenerator
 
 FORMAT = "pix2pix-studio/1"
@@ -47,8 +47,23 @@ class ModelInfo:
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, str]) -> ModelInfo:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{key: json.loads(value) for key, value in metadata.items() if key in known})
+        """The model info in a checkpoint's metadata; a field that cannot be read is named in a CheckpointError."""
+        values = {}
+        for item in dataclasses.fields(cls):
+            if item.name not in metadata:
+                continue
+            try:
+                values[item.name] = json.loads(metadata[item.name])
+            except json.JSONDecodeError:
+                raise CheckpointError(f"its metadata field {item.name!r} is not valid JSON") from None
+            value = values[item.name]
+            if not isinstance(value, _METADATA_TYPES[item.name]) or isinstance(value, bool):
+                raise CheckpointError(f"its metadata field {item.name!r} holds {str(value)[:60]!r}, which is not a valid {item.name}")
+        return cls(**values)
+
+
+_METADATA_TYPES = {"task": str, "input_kind": str, "palette": (dict, type(None)), "image_size": int, "pencil_width": int,
+                   "epoch": int, "step": int, "metrics": dict, "training": dict}  # ModelInfo's fields, as JSON gives them
 
 
 def write_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
@@ -107,7 +122,11 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
         raise CheckpointError(f"{Path(path).name} holds a {metadata.get('model')!r}, not a generator")
     generator = UNetGenerator(_config(GeneratorConfig, metadata, path))
     _load_weights(generator, tensors, path)
-    return generator.to(device).eval(), ModelInfo.from_metadata(metadata)
+    try:
+        info = ModelInfo.from_metadata(metadata)
+    except CheckpointError as error:
+        raise CheckpointError(f"{Path(path).name}: {error}") from None
+    return generator.to(device).eval(), info
 
 
 def load_discriminator(path: str | Path, device: str | torch.device = "cpu") -> PatchDiscriminator:
@@ -121,10 +140,14 @@ def load_discriminator(path: str | Path, device: str | torch.device = "cpu") -> 
 
 
 def _config(config_class: type, metadata: dict[str, str], path: str | Path) -> Any:
+    if "config" not in metadata:
+        raise CheckpointError(f"{Path(path).name} has no model config in its metadata")
     try:
-        return config_class(**json.loads(metadata["config"]))
-    except (KeyError, TypeError, ValueError) as error:  # ValueError: JSON errors and ConfigError's out-of-range fields
-        raise CheckpointError(f"{Path(path).name} has no usable model config: {error}") from None
+        return from_dict(config_class, json.loads(metadata["config"]))
+    except json.JSONDecodeError:
+        raise CheckpointError(f"{Path(path).name}'s model config is not valid JSON") from None
+    except ConfigError as error:
+        raise CheckpointError(f"{Path(path).name}'s model config is wrong: {error}") from None
 
 
 def _load_weights(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: str | Path) -> None:

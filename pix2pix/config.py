@@ -136,3 +136,25 @@ def from_arguments(config_class: type[Config], arguments: argparse.Namespace, pr
     """Build a dataclass from the flags that `add_arguments` added; its validation errors name the flag's field."""
     values = {f.name: getattr(arguments, prefix + f.name) for f in dataclasses.fields(config_class)}
     return config_class(**values)
+
+
+def from_dict(config_class: type[Config], values: dict[str, Any]) -> Config:
+    """Build a dataclass from stored values (a checkpoint's metadata), naming the field that is wrong."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"expected a mapping of settings, not {type(values).__name__}")
+    hints = get_type_hints(config_class)
+    known = {f.name for f in dataclasses.fields(config_class)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}")
+    for name, value in values.items():
+        kind = hints[name]
+        if get_origin(kind) is Literal:
+            if value not in get_args(kind):
+                raise ConfigError(f"{name} must be one of {', '.join(map(str, get_args(kind)))}, not {value!r}")
+        elif isinstance(value, bool) != (kind is bool) or not isinstance(value, (int, float) if kind is float else kind):
+            raise ConfigError(f"{name} must be {TYPE_WORDS[kind]}, not {value!r}")
+    return config_class(**values)
+
+
+TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false"}

@@ -19,7 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 from pix2pix.canvas import Canvas
-from pix2pix.checkpoint import critic_path, load_discriminator, load_generator
+from pix2pix.checkpoint import CheckpointError, critic_path, load_discriminator, load_generator
 from pix2pix.data.edges import edges_from_photo
 from pix2pix.data.labels import labels_from_photo
 from pix2pix.images import open_image, to_image, to_rgb, to_tensor, uint8_image
@@ -48,7 +48,12 @@ class Translator:
         self.device = resolve_device(device)
         generator, self.info = load_generator(self.path, self.device)
         critic = critic_path(self.path)
-        discriminator = load_discriminator(critic, self.device) if critic.is_file() else None
+        discriminator, self.critic_problem = None, f"{self.name} ships no critic ({critic.name} is missing)"
+        if critic.is_file():
+            try:  # a broken critic costs only the critic's view, never the model
+                discriminator, self.critic_problem = load_discriminator(critic, self.device), None
+            except CheckpointError as error:
+                self.critic_problem = f"{self.name}'s critic cannot be used: {error}"
         self.canvas = Canvas.for_model(self.info)
         self.size = self.info.image_size
         # GPUs run in half precision; CPUs use bf16 only where it measures faster (AVX512-BF16, AMX).
@@ -132,7 +137,7 @@ class Translator:
         """The PatchGAN's verdict per patch: probability that each ~70x70 patch of the
         (drawing, output) pair is real, a 30x30 array for 256x256 images."""
         if self.discriminator is None:
-            raise FileNotFoundError(f"{self.name} ships no critic ({critic_path(self.path).name} is missing)")
+            raise FileNotFoundError(self.critic_problem)
         condition = to_tensor(self.prepare(drawing))[None].to(self.device, self.dtype)
         image = to_tensor(output.convert("RGB").resize((self.size, self.size)))[None].to(self.device, self.dtype)
         with self._autocast():

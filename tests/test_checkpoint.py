@@ -12,6 +12,7 @@ from pix2pix.checkpoint import (
     load_discriminator,
     load_generator,
     load_state,
+    read_safetensors,
     save_discriminator,
     save_generator,
     save_state,
@@ -114,3 +115,19 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         write_safetensors(path, {"w": "not a tensor"}, {})  # fails inside the write
     assert load_generator(path)[1].step == 1
     assert [p.name for p in tmp_path.iterdir()] == ["g.safetensors"]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("config", lambda config: json.dumps({**config, "ngf": "abc"}), "ngf must be an integer, not 'abc'"),
+    ("config", lambda config: json.dumps({**config, "norm": "group"}), "norm must be one of batch, instance"),
+    ("config", lambda config: json.dumps({**config, "wings": 2}), "unknown setting"),
+    ("config", lambda config: "{", "not valid JSON"),
+    ("image_size", lambda _: '"big"', "'image_size' holds 'big'"),
+])
+def test_a_bad_metadata_field_is_named(tmp_path, key, value, message):
+    path = tmp_path / "g.safetensors"
+    save_generator(path, UNetGenerator(GeneratorConfig(ngf=8)), ModelInfo())
+    tensors, metadata = read_safetensors(path)
+    write_safetensors(path, tensors, {**metadata, key: value(json.loads(metadata["config"]))})
+    with pytest.raises(CheckpointError, match=message):
+        load_generator(path)

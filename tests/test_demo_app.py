@@ -31,3 +31,17 @@ def test_building_and_using_the_app_writes_nothing_beside_it(checkpoints_dir: Pa
     )
     subprocess.run([sys.executable, "-c", script], cwd=REPO, check=True, timeout=300, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert repository_files() - before == set()
+
+
+def test_the_server_address_comes_from_gradio_variables_and_flags_win(monkeypatch):
+    from demo.__main__ import network_address, parse_arguments
+
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7123")
+    assert (parse_arguments([]).host, parse_arguments([]).port) == ("0.0.0.0", 7123)
+    flags = parse_arguments(["--host", "127.0.0.1", "--port", "8000"])
+    assert (flags.host, flags.port) == ("127.0.0.1", 8000)
+    monkeypatch.delenv("GRADIO_SERVER_NAME")
+    monkeypatch.delenv("GRADIO_SERVER_PORT")
+    assert (parse_arguments([]).host, parse_arguments([]).port) == ("127.0.0.1", 7860)  # loopback unless asked
+    assert all(part.isdigit() for part in network_address().split("."))

@@ -8,13 +8,15 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import pytest
-from conftest import LABEL_PALETTE, edges_drawing, labels_drawing
+from conftest import LABEL_PALETTE, edges_drawing, labels_drawing, save_fixture_model
 from PIL import Image
 
 from demo.catalog import example_drawings, load_catalog
 from demo.handlers import ModelHandlers
 from demo.sketchpad import MAX_DATA_URL_CHARS, from_data_url, to_data_url
+from pix2pix.checkpoint import ModelInfo, critic_path
 from pix2pix.critic import realness_overlay
+from pix2pix.translate import Translator
 
 SKIP = gr.skip()
 
@@ -41,7 +43,7 @@ def png_bytes(image: Image.Image, **options) -> bytes:
 
 
 def test_catalog_loads_good_models_and_reports_the_broken_one(catalog):
-    assert set(catalog.translators) == {"edges2things", "labels2things"}
+    assert set(catalog.translators) == {"edges2things", "labels2things", "walls"}
     assert "broken.safetensors" in catalog.failures["broken"]
     assert catalog.translators["labels2things"].canvas.palette.names == tuple(LABEL_PALETTE["names"])
 
@@ -82,7 +84,11 @@ def test_canvas_value_round_trips_a_drawing():
     ("data:image/png;base64,not base64!", "not valid base64"),
     ("data:image/png;base64,aGVsbG8=", "not an image that can be read"),
     ("data:image/png;base64," + "A" * MAX_DATA_URL_CHARS, "too large"),
-], ids=["not-a-url", "text", "bad-base64", "not-png", "too-long"])
+    ("data:image/png;base64,aGVsbG8=é", "not valid base64"),
+    (42, "must be a PNG data URL, not a int"),
+    (["data:image/png;base64,aGVsbG8="], "not a list"),
+    ({"image": "x"}, "not a dict"),
+], ids=["not-a-url", "text", "bad-base64", "not-png", "too-long", "non-ascii", "number", "list", "dict"])
 def test_bad_canvas_values_warn_and_keep_everything(edges, value, message):
     with pytest.warns(UserWarning, match=message):
         assert edges.translate(value) == SKIP
@@ -178,6 +184,9 @@ def test_variations_differ_from_each_other(edges):
     again = edges.variations(to_data_url(edges_drawing()), 1, 7)
     assert np.array_equal(np.asarray(again[0][0]), arrays[0])  # a seed reproduces its picture
     assert len(edges.variations(None, 100, None)) == 8  # bounded, and an empty canvas is fine
+    for seed in (2**64, -1):
+        with pytest.warns(UserWarning, match="first seed must be"):
+            assert edges.variations(None, 2, seed) == SKIP
 
 
 def test_critic_overlay_has_the_output_size(edges):
@@ -200,3 +209,12 @@ def test_realness_overlay_colours():
     assert r > g
     with pytest.raises(ValueError, match="2-D"):
         realness_overlay(white, np.ones(5))
+
+
+def test_a_broken_critic_costs_only_the_critic_view(tmp_path):
+    save_fixture_model(tmp_path / "model.safetensors", ModelInfo(task="t", input_kind="edges"), seed=4)
+    critic_path(tmp_path / "model.safetensors").write_bytes(b"not a checkpoint")
+    handlers = ModelHandlers(Translator(tmp_path / "model.safetensors", "cpu"))
+    assert handlers.translate(to_data_url(edges_drawing())).size == (256, 256)  # the generator still serves
+    with pytest.warns(UserWarning, match="critic cannot be used: model.critic.safetensors cannot be read"):
+        assert handlers.critic_view(to_data_url(edges_drawing())) == SKIP
