@@ -27,13 +27,6 @@ let sent = null;
 
 // The toolbar, built here (not in the template) so that class names reach the page as text, never as HTML.
 const toolbar = element.querySelector(".sketch-tools");
-const swatches = props.colors.map((hex, index) => {
-  const button = tool(props.names[index], () => pick(hex, false));
-  button.classList.add("swatch");
-  button.dataset.color = hex;
-  button.prepend(Object.assign(document.createElement("i"), { style: `background:${hex}` }));
-  return button;
-});
 const shapes = props.tool === "brushes"
   ? [["brush", "Brush"], ["box", "Box"], ["fill", "Fill"]].map(([name, label]) => {
     const button = tool(label, () => pickShape(name));
@@ -41,6 +34,14 @@ const shapes = props.tool === "brushes"
     return button;
   })
   : [];
+const swatches = props.colors.map((hex, index) => {
+  const button = tool(props.names[index], () => pick(hex, false));
+  button.classList.add("swatch");
+  button.dataset.color = hex;
+  button.prepend(Object.assign(document.createElement("i"), { style: `background:${hex}` }));
+  return button;
+});
+if (shapes.length) toolbar.append(Object.assign(document.createElement("span"), { className: "sketch-break" }));
 const eraser = tool("Eraser", () => pick(null, true));
 const sizeInput = Object.assign(document.createElement("input"), {
   type: "range", min: 1, max: 48, value: props.brush_size, title: "Brush size",
