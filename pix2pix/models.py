@@ -7,6 +7,7 @@ Encoder ReLUs are leaky (0.2), decoder ReLUs are not; the first C64 has no norm.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from pix2pix.config import DiscriminatorConfig, GeneratorConfig, Norm, Upsample
@@ -48,19 +49,24 @@ def upsampling(in_channels: int, out_channels: int, mode: Upsample, bias: bool =
 
 
 class Up(nn.Module):
-    """Decoder block: ReLU -> ConvTranspose4x4/2 (or resize-convolution) -> Norm [-> Dropout 0.5]."""
+    """Decoder block: ReLU -> ConvTranspose4x4/2 (or resize-convolution) -> Norm [-> Dropout 0.5].
+
+    Dropout is pix2pix's only noise. It is on while training; at inference it is off unless the caller
+    passes a `noise` generator, which then draws the masks: variations without touching global state."""
 
     def __init__(self, in_channels: int, out_channels: int, norm: Norm, dropout: float, upsample: Upsample = "transpose"):
         super().__init__()
-        layers: list[nn.Module] = [
+        self.block = nn.Sequential(
             nn.ReLU(), upsampling(in_channels, out_channels, upsample, conv_bias(norm)), norm_layer(norm, out_channels)
-        ]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        self.block = nn.Sequential(*layers)
+        )
+        self.dropout = dropout
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block(x)
+    def forward(self, x: torch.Tensor, noise: torch.Generator | None = None) -> torch.Tensor:
+        x = self.block(x)
+        if self.dropout and noise is not None:
+            keep = torch.rand(x.shape, generator=noise, device=x.device) >= self.dropout
+            return x * keep.to(x.dtype) / (1.0 - self.dropout)
+        return F.dropout(x, self.dropout, training=self.training) if self.dropout else x
 
 
 class UNetGenerator(nn.Module):
@@ -84,14 +90,15 @@ class UNetGenerator(nn.Module):
             self.decoder.append(Up(in_channels, widths[i - 1], config.norm, config.dropout if j < 3 else 0.0, config.upsample))
         self.output = nn.Sequential(nn.ReLU(), upsampling(widths[0] * 2, config.out_channels, config.upsample), nn.Tanh())
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, noise: torch.Generator | None = None) -> torch.Tensor:
+        """`noise`: draw the dropout masks from this generator (inference variations); None: dropout as the mode says."""
         skips = []
         for down in self.encoder:
             x = down(x)
             skips.append(x)
         skips.pop()  # the bottleneck feeds the decoder directly
         for up in self.decoder:
-            x = torch.cat([up(x), skips.pop()], dim=1)
+            x = torch.cat([up(x, noise), skips.pop()], dim=1)
         return self.output(x)
 
 

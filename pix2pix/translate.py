@@ -7,7 +7,6 @@ are chosen in one place.
 
 from __future__ import annotations
 
-import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -15,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torch import nn
 from tqdm import tqdm
 
 from pix2pix.canvas import Canvas
@@ -60,8 +58,6 @@ class Translator:
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.generator = generator.to(self.dtype).to(memory_format=torch.channels_last)
         self.discriminator = discriminator.to(self.dtype).to(memory_format=torch.channels_last) if discriminator else None
-        # Dropout on/off and the seed are model-wide state: concurrent requests take turns with them.
-        self._lock = threading.Lock()
         self.cpu_bf16 = self.device.type == "cpu" and self._bf16_is_faster()
         if self.device.type == "cuda":  # pick the kernels now, so that the first stroke does not wait for them
             torch.backends.cudnn.benchmark = True
@@ -119,17 +115,13 @@ class Translator:
 
     @torch.inference_mode()
     def translate_batch(self, drawings: list[Image.Image], dropout: bool = False, seed: int | None = None) -> list[Image.Image]:
-        """Translate prepared, model-sized drawings in one batch; `seed` fixes the dropout noise."""
+        """Translate prepared, model-sized drawings in one batch; with `dropout`, `seed` picks the dropout noise.
+
+        The noise comes from a generator of this call's own, so concurrent requests share no state."""
         batch = torch.stack([to_tensor(d) for d in drawings]).to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
-        with self._lock:
-            if seed is not None:
-                torch.manual_seed(seed)
-            _set_dropout(self.generator, dropout)
-            try:
-                with self._autocast():
-                    output = self.generator(batch)
-            finally:
-                _set_dropout(self.generator, False)
+        noise = torch.Generator(self.device).manual_seed(seed or 0) if dropout else None
+        with self._autocast():
+            output = self.generator(batch, noise)
         return [to_image(image) for image in output]
 
     @torch.inference_mode()
@@ -157,12 +149,6 @@ class Translator:
             self.translate_batch(blank)
             timings[bf16] = time.perf_counter() - started
         return timings[True] < 0.8 * timings[False]
-
-
-def _set_dropout(model: nn.Module, enabled: bool) -> None:
-    for module in model.modules():
-        if isinstance(module, nn.Dropout):
-            module.train(enabled)
 
 
 def _fit_square(image: Image.Image, size: int, fill: int | tuple[int, ...] = (255, 255, 255)) -> Image.Image:

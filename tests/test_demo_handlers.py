@@ -218,3 +218,16 @@ def test_a_broken_critic_costs_only_the_critic_view(tmp_path):
     assert handlers.translate(to_data_url(edges_drawing())).size == (256, 256)  # the generator still serves
     with pytest.warns(UserWarning, match="critic cannot be used: model.critic.safetensors cannot be read"):
         assert handlers.critic_view(to_data_url(edges_drawing())) == SKIP
+
+
+def test_concurrent_variations_share_no_state(edges):
+    from concurrent.futures import ThreadPoolExecutor
+
+    drawing = to_data_url(edges_drawing())
+    plain = np.asarray(edges.translate(drawing))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: edges.variations(drawing, 2, 5), range(4)))
+    first = [np.asarray(picture) for picture, _ in results[0]]
+    for result in results[1:]:
+        assert all(np.array_equal(a, np.asarray(b)) for a, (b, _) in zip(first, result, strict=True))
+    assert np.array_equal(np.asarray(edges.translate(drawing)), plain)  # variations leave the plain picture alone

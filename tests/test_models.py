@@ -34,13 +34,22 @@ def test_unet_width_and_depth_are_configurable():
 
 def test_dropout_only_in_the_first_three_decoder_blocks_and_active_in_training():
     generator = UNetGenerator(GeneratorConfig(ngf=8))
-    has_dropout = [any(isinstance(m, torch.nn.Dropout) for m in up.modules()) for up in generator.decoder]
-    assert has_dropout == [True, True, True, False, False, False, False]
+    assert [up.dropout for up in generator.decoder] == [0.5, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0]
     x = torch.randn(2, 3, 256, 256)
     generator.train()
     assert not torch.equal(generator(x), generator(x))  # dropout noise
     generator.eval()
     assert torch.equal(generator(x), generator(x))
+
+
+def test_inference_noise_comes_from_the_callers_generator():
+    generator = UNetGenerator(GeneratorConfig(ngf=8)).eval()
+    x = torch.randn(1, 3, 256, 256)
+    with torch.no_grad():
+        seeded = [generator(x, torch.Generator().manual_seed(seed)) for seed in (1, 1, 2)]
+        plain = generator(x)
+    assert torch.equal(seeded[0], seeded[1]) and not torch.equal(seeded[0], seeded[2])
+    assert not torch.equal(seeded[0], plain) and torch.equal(plain, generator(x))  # eval mode stays deterministic
 
 
 def test_skip_connections_carry_the_input_to_the_output():
