@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -282,7 +283,7 @@ def train_loop(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: Tra
             images_per_second = (step * global_batch - images_at_start) / (time.perf_counter() - started)
             log_losses(run_dir, writer, bar, losses, step, progress.epoch, trainer.learning_rate, images_per_second)
         if cluster.main_process and arguments.sample_every and step % arguments.sample_every == 0:
-            write_sample_sheet(run_dir, trainer.shipped_generator, data, fixed, step)
+            write_sample_sheet(run_dir, trainer.shipped_generator(statistics_batches(data, config)), data, fixed, step)
         stop = bool(stop_requested()) or bool(arguments.max_minutes and time.perf_counter() - started > 60 * arguments.max_minutes)
         if cluster.distributed:  # every rank must stop at the same step
             flag = torch.tensor([float(stop)], device=cluster.device)
@@ -318,13 +319,27 @@ def forget_logged_steps_after(log: Path, step: int) -> None:
     log.write_text("".join(line + "\n" for line in kept))
 
 
+STATISTICS_BATCHES, STATISTICS_BATCH_SIZE = 25, 8  # 200 jittered training inputs measure BatchNorm's statistics
+
+
+def statistics_batches(data: TrainingData, config: TrainConfig) -> Iterator[torch.Tensor]:
+    """Training inputs as the generator sees them in training (jittered, sketch-like where that is on), from a
+    random stream of their own: the same batches every time, and training's own streams untouched."""
+    rng = torch.Generator().manual_seed(config.seed)
+    for _ in range(STATISTICS_BATCHES):
+        batch = torch.randint(0, len(data), (min(STATISTICS_BATCH_SIZE, len(data)),), generator=rng).to(data.inputs.device)
+        real_a, real_b = jitter(data.inputs[batch], data.targets[batch], config.load_size, config.crop_size, config.flip, rng,
+                                data.roles.input_kind == "labels", data.roles.target_kind == "labels")
+        yield sketchlike(real_a, real_b, rng) if config.sketch_augment else real_a
+
+
 def write_sample_sheet(run_dir: Path, generator: UNetGenerator, data: TrainingData, fixed: torch.Tensor, step: int) -> None:
     """input | output | target for a few training pairs, from the generator that would be exported now."""
     was_training = generator.training
     generator.eval()
     with torch.no_grad():
         outputs = to_uint8(generator(to_float(data.inputs[fixed])))
-    generator.train(was_training)
+    generator.train(was_training)  # the raw generator goes back to training; the average stays in eval mode
     (run_dir / "samples").mkdir(parents=True, exist_ok=True)
     sheet = sample_sheet(data.inputs[fixed].cpu(), outputs, data.targets[fixed].cpu(), rows=len(fixed))
     sheet.save(run_dir / "samples" / f"step_{step:07d}.png")
@@ -358,7 +373,7 @@ def export(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: Trainin
             },
         },
     )  # fmt: skip
-    save_generator(arguments.export, trainer.shipped_generator, info)
+    save_generator(arguments.export, trainer.shipped_generator(statistics_batches(data, config)), info)
     save_discriminator(critic_path(arguments.export), trainer.discriminator)
     print(f"exported {arguments.export} and {critic_path(arguments.export)}")
 

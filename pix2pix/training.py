@@ -6,6 +6,7 @@ train.py drives it over a dataset; bench/ times it. Both take exactly this step.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -32,6 +33,27 @@ class PairCritic(nn.Module):
 def linear_decay(n_epochs: int, n_epochs_decay: int):
     """Constant learning rate for n_epochs, then linearly to zero over n_epochs_decay (paper 6.2)."""
     return lambda epoch: 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1)
+
+
+@torch.no_grad()
+def recompute_batchnorm_statistics(model: nn.Module, batches: Iterable[torch.Tensor]) -> None:
+    """Replace every BatchNorm's running mean and variance by their plain average over `batches`, run in
+    training mode (dropout on, as when the raw statistics were gathered); the model is left in eval mode."""
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not norms:
+        return
+    momenta = [norm.momentum for norm in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over all batches
+    device = next(model.parameters()).device
+    model.train()
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):  # dropout here must not move training's streams
+        for batch in batches:
+            model(batch)
+    model.eval()
+    for norm, momentum in zip(norms, momenta, strict=True):
+        norm.momentum = momentum
 
 
 class Pix2PixTrainer:
@@ -103,13 +125,15 @@ class Pix2PixTrainer:
     def _update_ema(self) -> None:
         for average, weight in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
             average.lerp_(weight, 1.0 - self.config.ema_decay)
-        for average, buffer in zip(self.ema.buffers(), self.generator.buffers(), strict=True):
-            average.copy_(buffer)  # BatchNorm's running statistics are already averages
 
-    @property
-    def shipped_generator(self) -> UNetGenerator:
-        """The generator to sample from and export: the weight average when there is one."""
-        return self.ema if self.ema is not None else self.generator
+    def shipped_generator(self, batches: Iterable[torch.Tensor]) -> UNetGenerator:
+        """The generator to sample from and export: the weight average when there is one, with BatchNorm
+        statistics measured for its own weights on `batches` of training inputs (the raw generator's running
+        statistics belong to other weights and wreck the average's pictures)."""
+        if self.ema is None:
+            return self.generator
+        recompute_batchnorm_statistics(self.ema, batches)
+        return self.ema
 
     def end_epoch(self) -> None:
         self.scheduler_g.step()

@@ -94,9 +94,35 @@ def test_the_weight_average_trails_the_raw_weights_and_is_what_ships():
     assert any(not torch.equal(a, r) for a, r in zip(average, raw, strict=True))
     for a, r, s in zip(average, raw, start, strict=True):  # between where G started and where it is now
         assert (a - s).norm() <= (r - s).norm() + 1e-6
-    assert trainer.shipped_generator is trainer.ema
+    batches = [torch.rand(2, 3, 32, 32) * 2 - 1 for _ in range(3)]
+    assert trainer.shipped_generator(batches) is trainer.ema
     plain = tiny_trainer()
-    assert plain.ema is None and plain.shipped_generator is plain.generator  # no average: the raw weights ship
+    assert plain.ema is None and plain.shipped_generator(batches) is plain.generator  # no average: the raw weights ship
+
+
+def test_the_average_gets_batchnorm_statistics_of_its_own():
+    """The raw generator's running statistics belong to other weights: measured again for the average, they are
+    the plain mean over the given batches, and training's random stream does not move."""
+    trainer = tiny_trainer(ema_decay=0.9)
+    for _ in range(2):
+        trainer.step(torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1)
+    batches = [torch.rand(2, 3, 32, 32) * 2 - 1 for _ in range(4)]
+    rng_before = torch.get_rng_state()
+    average = trainer.shipped_generator(batches)
+    assert torch.equal(torch.get_rng_state(), rng_before)
+    assert not average.training
+    first_norm = next(m for m in average.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    raw_norm = next(m for m in trainer.generator.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert not torch.allclose(first_norm.running_mean, raw_norm.running_mean)
+    norm = average.encoder[1].block[2]  # the first BatchNorm: its input depends on no other norm or dropout
+    features = []
+    hook = norm.register_forward_hook(lambda module, inputs, output: features.append(inputs[0]))
+    with torch.no_grad():
+        for batch in batches:
+            average(batch)  # eval mode: the statistics stay as they are
+    hook.remove()
+    expected = torch.stack([f.mean(dim=(0, 2, 3)) for f in features]).mean(0)
+    assert torch.allclose(norm.running_mean, expected, atol=1e-5)
 
 
 def outline_batch() -> tuple[torch.Tensor, torch.Tensor]:
