@@ -3,8 +3,9 @@
     python bench/bench_sketch_fill.py --checkpoint checkpoints/edges2emoji.safetensors [--compare OTHER ...] [--sheet docs/...png]
 
 Draws each of the simple outlines in pix2pix.sketches (house, face, cat, ...) with 1, 2, 3 and 5 px lines,
-translates it and reports the share of each drawing's enclosed area that the picture paints (not near-white).
-Prints a markdown table per checkpoint: rows are drawings, columns widths, with the mean and the minimum.
+translates it and reports the share of each drawing's enclosed area that the picture paints (not near-white),
+and beside it the share of the paper outside the outlines that it paints too (a model that paints everything
+would fill every outline). Prints a markdown table per checkpoint: rows are drawings, columns widths.
 """
 
 from __future__ import annotations
@@ -18,28 +19,30 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 from pix2pix.machine import machine_name  # noqa: E402
-from pix2pix.sketches import DRAWINGS, draw, fill_share  # noqa: E402
+from pix2pix.sketches import DRAWINGS, draw, fill_share, spill_share  # noqa: E402
 from pix2pix.translate import Translator  # noqa: E402
 
 WIDTHS = (1, 2, 3, 5)
 
 
-def fill_table(translator: Translator) -> tuple[np.ndarray, list[list[Image.Image]]]:
-    """Fill shares (drawings x widths) and the pictures, row by row."""
-    shares, pictures = np.zeros((len(DRAWINGS), len(WIDTHS))), []
+def fill_table(translator: Translator) -> tuple[np.ndarray, np.ndarray, list[list[Image.Image]]]:
+    """Fill and spill shares (drawings x widths) and the pictures, row by row."""
+    shares, spills, pictures = np.zeros((len(DRAWINGS), len(WIDTHS))), np.zeros((len(DRAWINGS), len(WIDTHS))), []
     for row, strokes in enumerate(DRAWINGS.values()):
         drawings = [draw(strokes, translator.size, width) for width in WIDTHS]
         outputs = translator.translate_batch([translator.prepare(d) for d in drawings])
         shares[row] = [fill_share(d, o) for d, o in zip(drawings, outputs, strict=True)]
+        spills[row] = [spill_share(d, o) for d, o in zip(drawings, outputs, strict=True)]
         pictures.append([image for pair in zip(drawings, outputs, strict=True) for image in pair])
-    return shares, pictures
+    return shares, spills, pictures
 
 
-def markdown(name: str, shares: np.ndarray) -> str:
+def markdown(name: str, shares: np.ndarray, spills: np.ndarray) -> str:
     lines = [f"#### {name}: share of each outline's inside painted, per line width", "",
              "| drawing | " + " | ".join(f"{w} px" for w in WIDTHS) + " |", "|---|" + "---:|" * len(WIDTHS)]
     lines += [f"| {drawing} | " + " | ".join(f"{v:.2f}" for v in row) + " |" for drawing, row in zip(DRAWINGS, shares, strict=True)]
     lines.append("| **mean** | " + " | ".join(f"**{v:.2f}**" for v in shares.mean(axis=0)) + " |")
+    lines.append("| paper outside painted (mean) | " + " | ".join(f"{v:.2f}" for v in spills.mean(axis=0)) + " |")
     lines += ["", f"mean {shares.mean():.3f}, lowest {shares.min():.3f} "
               f"({list(DRAWINGS)[shares.min(axis=1).argmin()]}, {WIDTHS[shares.min(axis=0).argmin()]} px)"]
     return "\n".join(lines)
@@ -65,8 +68,8 @@ def main(argv: list[str] | None = None) -> None:
         translator = Translator(path, "cpu")
         if translator.input_kind != "edges":
             sys.exit(f"error: {path.name} is a {translator.input_kind} model; this measures edges models")
-        shares, pictures = fill_table(translator)
-        print(markdown(path.name, shares) + "\n")
+        shares, spills, pictures = fill_table(translator)
+        print(markdown(path.name, shares, spills) + "\n")
         if index == 0 and arguments.sheet:
             arguments.sheet.parent.mkdir(parents=True, exist_ok=True)
             sheet(pictures, 128).save(arguments.sheet)

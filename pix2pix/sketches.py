@@ -87,5 +87,16 @@ def inside(drawing: Image.Image) -> np.ndarray:
 def fill_share(drawing: Image.Image, picture: Image.Image) -> float:
     """The share of the drawing's enclosed area that the picture paints (is not near-white there)."""
     enclosed = inside(drawing)
-    painted = (np.asarray(picture.convert("RGB").resize(drawing.size)) < PAPER_LEVEL).any(axis=-1)
-    return float(painted[enclosed].mean()) if enclosed.any() else 0.0
+    return float(painted(picture, drawing.size)[enclosed].mean()) if enclosed.any() else 0.0
+
+
+def spill_share(drawing: Image.Image, picture: Image.Image) -> float:
+    """The share of the paper outside every outline that the picture paints: a model that paints everything
+    would fill every outline too, so the fill share is read beside this."""
+    outside = (np.asarray(drawing.convert("L")) >= 128) & ~inside(drawing)
+    return float(painted(picture, drawing.size)[outside].mean()) if outside.any() else 0.0
+
+
+def painted(picture: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    """Where the picture is not blank paper."""
+    return (np.asarray(picture.convert("RGB").resize(size)) < PAPER_LEVEL).any(axis=-1)
