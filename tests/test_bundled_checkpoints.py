@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pix2pix.data.labels import class_names
+from pix2pix.data.labels import Palette, class_names
+from pix2pix.data.palettes import NAMED_PALETTES
 from pix2pix.translate import Translator, find_checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = find_checkpoints(ROOT / "checkpoints")
 
 
-def test_the_demo_ships_both_emoji_models():
-    assert {"edges2emoji", "labels2emoji"} <= set(BUNDLED)
+def test_the_demo_ships_facades_and_both_emoji_models():
+    assert {"facades", "edges2emoji", "labels2emoji"} <= set(BUNDLED)
 
 
 def examples(name: str) -> list[tuple[Image.Image, np.ndarray]]:
@@ -53,5 +54,8 @@ def test_bundled_model_metadata_tells_its_story(name):
     assert info.training["steps"] > 0 and info.training["minutes"] > 0
     assert {"l1", "psnr", "ssim"} <= set(info.metrics), "run python -m pix2pix.evaluate --write-metrics"
     assert BUNDLED[name].stat().st_size <= 30 * 2**20
-    if info.palette:  # the swatches a person paints with carry the names data prep gives their colours today
+    if info.task in NAMED_PALETTES:  # a dataset's own classes: the palette it was trained on, the judge's scores
+        assert Palette.from_dict(info.palette) == NAMED_PALETTES[info.task]
+        assert {"judge_accuracy", "judge_miou", "judge_real_accuracy", "judge_real_miou"} <= set(info.metrics)
+    elif info.palette:  # the swatches a person paints with carry the names data prep gives their colours today
         assert info.palette["names"][1:] == class_names([tuple(color) for color in info.palette["colors"][1:]])

@@ -11,12 +11,13 @@ import torch
 from PIL import Image
 
 import train
+from pix2pix.checkpoint import load_generator
 from pix2pix.data.__main__ import main as data_main
 from pix2pix.data.pairs import Roles, dataset_description, read_pairs
 from pix2pix.data.palettes import CMP_FACADES
 from pix2pix.evaluate import evaluate
 from pix2pix.judge import Judge, class_indices, judge_path, label_scores
-from tests.synthetic import write_facades
+from tests.synthetic import write_aligned, write_facades
 
 COLORS = [tuple(c) for c in CMP_FACADES.colors]
 TINY = ["--image-size", "64", "--load-size", "64", "--crop-size", "64", "--num-downs", "6", "--ngf", "8", "--d-ndf", "8"]
@@ -149,3 +150,22 @@ def test_examples_are_held_out_label_maps_on_the_left(facades, tmp_path):
     with Image.open(files[0]) as pair:
         left = torch.from_numpy(np.asarray(pair.convert("RGB"))[:, : pair.width // 2].copy()).permute(2, 0, 1)[None]
     assert palette_colors(left) <= set(COLORS)  # the label map, snapped: what the facades tab starts from
+
+
+def test_a_bare_folder_in_the_cmp_palette_is_recognised_by_train_py(official, tmp_path):
+    bare = tmp_path / "bare"
+    (bare / "train").mkdir(parents=True)
+    for path in (official / "train").iterdir():
+        (bare / "train" / path.name).write_bytes(path.read_bytes())
+    description = dataset_description(bare)
+    assert (description["task"], description["input_kind"], description["direction"]) == ("facades", "labels", "BtoA")
+    out = tmp_path / "model.safetensors"
+    train.main(["--data", str(bare), "--name", "bare", "--runs", str(tmp_path / "runs"), "--sample-every", "0", *TINY,
+                "--direction", "BtoA", "--max-steps", "1", "--export", str(out)])
+    info = load_generator(out)[1]
+    assert (info.input_kind, info.palette["names"][2]) == ("labels", "window")
+
+
+def test_a_folder_of_ordinary_pairs_is_not_mistaken_for_label_maps(tmp_path):
+    write_aligned(tmp_path / "circles" / "train", n=4)
+    assert dataset_description(tmp_path / "circles") == {}

@@ -16,6 +16,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from pix2pix.data.labels import Palette, snap_to_palette
+from pix2pix.data.palettes import NAMED_PALETTES
 from pix2pix.images import ImageError, image_files, open_image
 
 
@@ -36,14 +37,47 @@ class Pairs:
 
 
 def dataset_description(root: str | Path) -> dict:
-    """The dataset.json written by `python -m pix2pix.data` (task, input kind, palette), or {}."""
+    """The dataset.json written by `python -m pix2pix.data` (task, input kind, direction, palette); for a bare
+    folder of pairs, what its images show: a side painted in a known palette is its label map. Else {}."""
     path = Path(root) / "dataset.json"
     if not path.is_file():
-        return {}
+        return _recognised_labels(Path(root))
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise DatasetError(f"{path} is not valid JSON: {error}") from None
+
+
+SAMPLED_PAIRS = 8  # enough to tell a label map from a photo
+PALETTE_TOLERANCE = 60.0  # RGB distance within which a pixel counts as a palette colour (JPEG ringing included)
+LABEL_SHARE, PHOTO_SHARE = 0.75, 0.3  # label maps lie near their palette (CMP facades: 80-97 %), photos do not (0 %)
+
+
+def _recognised_labels(root: Path) -> dict:
+    """A description for a folder without dataset.json whose A or B side uses one of the named palettes."""
+    folder = root / "train" if (root / "train").is_dir() else root
+    if not folder.is_dir():
+        return {}
+    sources = _folder_pairs(folder) if (folder / "A").is_dir() and (folder / "B").is_dir() else [(p, p) for p in image_files(folder)]
+    sides: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+    for a_path, b_path in sources[:SAMPLED_PAIRS]:
+        try:
+            pair = _read_pair(a_path, b_path)
+        except DatasetError:
+            continue
+        for side, image in zip(sides, pair, strict=True):
+            side.append(np.asarray(image.convert("RGB"), np.float32).reshape(-1, 3)[::7])
+    if not sides[0]:
+        return {}
+    for name, palette in NAMED_PALETTES.items():
+        colors = np.asarray(palette.colors, np.float32)
+        near = [float((np.sqrt(((np.concatenate(side)[:, None, :] - colors[None]) ** 2).sum(-1)).min(axis=1) < PALETTE_TOLERANCE).mean())
+                for side in sides]
+        for (labels, photo), direction in (((near[0], near[1]), "AtoB"), ((near[1], near[0]), "BtoA")):
+            if labels >= LABEL_SHARE and photo <= PHOTO_SHARE:
+                return {"task": name, "input_kind": "labels", "direction": direction, "palette": json.loads(palette.to_json()),
+                        "source": str(root), "recognised": f"the {'A' if direction == 'AtoB' else 'B'} side is painted in the {name} palette"}
+    return {}
 
 
 @dataclass(frozen=True)
