@@ -17,6 +17,7 @@ import torch  # noqa: E402
 from demo.catalog import Catalog, example_drawings, load_catalog  # noqa: E402
 from demo.handlers import MAX_VARIATIONS, ModelHandlers  # noqa: E402
 from demo.sketchpad import sketchpad  # noqa: E402
+from pix2pix.canvas import LIVE_FRAME_SECONDS  # noqa: E402
 from pix2pix.translate import Translator, resolve_device  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -111,6 +112,7 @@ def drawing_canvas(handlers: ModelHandlers) -> gr.HTML:
     return sketchpad(
         handlers.blank_canvas(), tool=canvas.tool, size=translator.size, background=hex_color(canvas.paper),
         colors=[hex_color(color) for _, color in inks], names=[name for name, _ in inks], brush_size=canvas.line_width,
+        live=translator.frame_seconds < LIVE_FRAME_SECONDS,
         label="Your drawing" if canvas.tool != "photo" else "Your photo", show_label=True, container=True, elem_classes=["canvas"],
     )
 
@@ -135,11 +137,13 @@ def provenance(translator: Translator) -> str:
     """One line on what the model learnt from and for how long, from its own metadata."""
     training = translator.info.training
     if not training:
-        return "No training record in this checkpoint."
+        return f"No training record in this checkpoint. Here: {1000 * translator.frame_seconds:.0f} ms per picture."
     totals = training.get("totals") or {"minutes": training.get("minutes"), "machines": [training.get("device", "")]}
     machines = ", ".join(totals.get("machines") or []) or "an unrecorded machine"
+    runtime = "bf16" if translator.cpu_bf16 else "fp16" if translator.dtype == torch.float16 else "fp32"
     return (f"Trained on {training.get('train_pairs', '?')} {translator.info.task} pairs "
-            f"for {totals.get('minutes', '?')} min in all, on {machines}.")
+            f"for {totals.get('minutes', '?')} min in all, on {machines}. "
+            f"Here: {1000 * translator.frame_seconds:.0f} ms per picture ({translator.device.type}, {runtime}).")
 
 
 def catalog_notice(catalog: Catalog, checkpoints_dir: Path) -> str:

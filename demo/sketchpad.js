@@ -12,6 +12,7 @@ const inks = props.colors.map(hexToRgb);
 const paper = hexToRgb(props.background);
 const palette = [paper, ...inks];
 const HISTORY = 50;
+const LIVE_INTERVAL_MS = 100; // while the pen moves, the drawing is sent at most this often (the server keeps the latest)
 
 const canvas = element.querySelector("canvas.sketch");
 canvas.width = canvas.height = size;
@@ -24,6 +25,7 @@ let shape = "brush"; // brush | box | fill
 let last = null;
 let boxStart = null;
 let sent = null;
+let lastLive = 0;
 
 // The toolbar, built here (not in the template) so that class names reach the page as text, never as HTML.
 const toolbar = element.querySelector(".sketch-tools");
@@ -50,6 +52,11 @@ sizeInput.setAttribute("aria-label", "Brush size");
 const sizeLabel = Object.assign(document.createElement("label"), { className: "sketch-size", textContent: "Size " });
 sizeLabel.append(sizeInput);
 toolbar.append(sizeLabel);
+const liveLabel = Object.assign(document.createElement("label"), { className: "sketch-size", textContent: "Live " });
+const liveInput = Object.assign(document.createElement("input"), { type: "checkbox", checked: Boolean(props.live) });
+liveInput.title = "The picture follows the pen while it moves, not only when a stroke ends";
+liveLabel.append(liveInput);
+toolbar.append(liveLabel);
 const undoButton = tool("Undo", undo);
 const redoButton = tool("Redo", redo);
 tool("Clear", () => {
@@ -181,7 +188,7 @@ function floodFill([x, y]) {
 
 canvas.addEventListener("pointerdown", (event) => {
   if (event.button !== 0 || props.tool === "photo") return;
-  canvas.setPointerCapture(event.pointerId);
+  if (event.isTrusted) canvas.setPointerCapture(event.pointerId); // scripted pointers (tests, automation) have none to capture
   remember();
   if (shape === "fill" && !erasing) {
     if (floodFill(point(event))) commit();
@@ -196,9 +203,18 @@ canvas.addEventListener("pointerdown", (event) => {
   last = point(event);
   paint(last, last);
 });
+// Live drawing: mid-stroke, the drawing so far goes out at most every LIVE_INTERVAL_MS; the server translates
+// only the latest one waiting, and the stroke's end always sends the final drawing.
+function sendWhileDrawing() {
+  if (!liveInput.checked || performance.now() - lastLive < LIVE_INTERVAL_MS) return;
+  lastLive = performance.now();
+  commit();
+}
+
 canvas.addEventListener("pointermove", (event) => {
   if (boxStart) {
     drawBox(point(event));
+    sendWhileDrawing();
     return;
   }
   if (!last) return;
@@ -208,6 +224,7 @@ canvas.addEventListener("pointermove", (event) => {
     paint(last, next);
     last = next;
   }
+  sendWhileDrawing();
 });
 const finishStroke = () => {
   if (!last && !boxStart) return;

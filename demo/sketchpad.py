@@ -31,15 +31,16 @@ SCRIPT = (HERE / "sketchpad.js").read_text()
 
 
 def sketchpad(value: str | None = None, *, tool: str, size: int, background: str, colors: list[str], names: list[str],
-              brush_size: int, **options: Any) -> gr.HTML:
+              brush_size: int, live: bool = False, **options: Any) -> gr.HTML:
     """A canvas of `size` pixels on `background`, drawn with the `colors` (named `names`) and an eraser;
-    `tool` is the model's Canvas.tool: pencil, brushes (adds box and bucket fill) or photo (no drawing).
+    `tool` is the model's Canvas.tool: pencil, brushes (adds box and bucket fill) or photo (no drawing);
+    `live` starts with the picture following the pen while it moves (a toggle on the page).
 
     A gr.HTML, not a subclass of it: gradio writes a .pyi stub beside every component subclass's
     source file when the class is defined, and the app must not write into its own folder."""
     return gr.HTML(
         value=value, html_template=TEMPLATE, css_template=CSS, js_on_load=SCRIPT,
-        tool=tool, size=size, background=background, colors=colors, names=names, brush_size=brush_size, **options,
+        tool=tool, size=size, background=background, live=live, colors=colors, names=names, brush_size=brush_size, **options,
     )
 
 

@@ -19,6 +19,7 @@ WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)
 PENCIL = Palette(names=("paper", "pencil"), colors=(WHITE, BLACK))
 BRUSH_WIDTH = 12  # label regions are painted broad
+LIVE_FRAME_SECONDS = 0.08  # models at least this fast follow the pen while it moves, not only after each stroke
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,12 @@ class Translator:
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.generator = generator.to(self.dtype).to(memory_format=torch.channels_last)
         self.discriminator = discriminator.to(self.dtype).to(memory_format=torch.channels_last) if discriminator else None
-        self.cpu_bf16 = self.device.type == "cpu" and self._bf16_is_faster()
-        if self.device.type == "cuda":  # pick the kernels now, so that the first stroke does not wait for them
-            torch.backends.cudnn.benchmark = True
-            self.translate_batch([Image.new("RGB", (self.size, self.size), "white")])
+        self.cpu_bf16 = False
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # the timing below picks the kernels, before the first stroke
+        timings = self._time_frames()
+        self.cpu_bf16 = self.device.type == "cpu" and timings[True] < 0.8 * timings[False]
+        self.frame_seconds = timings[self.cpu_bf16]  # one 256x256 frame, as this machine runs it: decides live drawing
 
     @property
     def name(self) -> str:
@@ -139,16 +141,18 @@ class Translator:
     def _autocast(self):
         return torch.autocast("cpu", dtype=torch.bfloat16) if self.cpu_bf16 else nullcontext()
 
-    def _bf16_is_faster(self) -> bool:
-        """Time one forward each way; this also warms the kernels up before the first stroke."""
+    def _time_frames(self) -> dict[bool, float]:
+        """Seconds per frame in fp32 and (on CPUs) bf16, each timed twice, the second time kept: this also warms
+        the kernels up before the first stroke."""
         blank = [Image.new("RGB", (self.size, self.size), "white")]
         timings = {}
-        for bf16 in (False, True, False, True):
+        for bf16 in (False, True, False, True) if self.device.type == "cpu" else (False, False):
             self.cpu_bf16 = bf16
             started = time.perf_counter()
             self.translate_batch(blank)
             timings[bf16] = time.perf_counter() - started
-        return timings[True] < 0.8 * timings[False]
+        self.cpu_bf16 = False
+        return {True: timings.get(True, float("inf")), False: timings[False]}
 
 
 def _fit_square(image: Image.Image, size: int, fill: int | tuple[int, ...] = (255, 255, 255)) -> Image.Image:

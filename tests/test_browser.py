@@ -5,16 +5,21 @@ Screenshots go to test-artifacts/ so a person can check that the page looks like
 
 from __future__ import annotations
 
+import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
+from urllib.request import urlopen
 
+import numpy as np
 import pytest
 from conftest import LABEL_PALETTE
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from bench.bench_browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT_IMAGE, draw_stroke, output_source, wait_for_new_output
+from demo.sketchpad import from_data_url
 
 pytestmark = pytest.mark.browser
 
@@ -180,3 +185,44 @@ def test_facade_tools_box_fill_and_exact_undo(page: Page):
     assert canvas_colors(page) == filled  # undo restores the exact previous canvas
     output_changes_after(page, lambda: page.keyboard.press("Control+Shift+Z"))
     assert canvas_colors(page) == colors
+
+
+def test_live_drawing_follows_the_pen_and_ends_on_the_final_drawing(page: Page, monkeypatch: pytest.MonkeyPatch,
+                                                                   checkpoints_dir: Path):
+    """The fixture models are fast, so the pencil is live: a slow stroke gets pictures while it is drawn, a quick
+    burst at most two, and the last picture shown is the final drawing's."""
+    from pix2pix.translate import Translator
+
+    translated: list[float] = []
+    original = Translator.translate_batch
+    monkeypatch.setattr(Translator, "translate_batch", lambda self, *a, **k: translated.append(time.monotonic()) or original(self, *a, **k))
+    assert page.locator(".canvas:visible input[type=checkbox]").first.is_checked()  # live by default for a fast model
+    box = page.locator(".canvas canvas:visible").first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 25):  # about 1.2 s of drawing
+        page.mouse.move(x + step * box["width"] * 0.025, y + step * box["height"] * 0.01)
+        page.wait_for_timeout(50)
+    during = len(translated)
+    page.mouse.up()
+    assert during >= 3, f"only {during} pictures while drawing"
+
+    page.wait_for_timeout(1500)
+    translated.clear()
+    before = output_source(page)
+    page.locator(".canvas canvas:visible").first.evaluate("""canvas => {  // a burst: a whole stroke within a millisecond
+        const box = canvas.getBoundingClientRect();
+        const at = (type, k) => canvas.dispatchEvent(new PointerEvent(type, {
+            bubbles: true, button: 0, pointerId: 7, clientX: box.left + 20 + 8 * k, clientY: box.top + 150 + 3 * k }));
+        at("pointerdown", 0);
+        for (let k = 1; k <= 10; k++) at("pointermove", k);
+        at("pointerup", 10);
+    }""")
+    wait_for_new_output(page, before, UPDATE_TIMEOUT_MS)
+    page.wait_for_timeout(1500)  # anything still queued would land now
+    assert 1 <= len(translated) <= 2
+    final = page.locator(".canvas canvas:visible").first.evaluate("canvas => canvas.toDataURL('image/png')")
+    shown = np.asarray(Image.open(io.BytesIO(urlopen(urljoin(page.url, output_source(page))).read())).convert("RGB"), np.float32)
+    expected = np.asarray(Translator(checkpoints_dir / "edges2things.safetensors", "cpu").translate(from_data_url(final)), np.float32)
+    assert np.abs(shown - expected).mean() < 2.0, "the last picture is not the final drawing's"
