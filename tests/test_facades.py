@@ -13,10 +13,10 @@ from PIL import Image
 import train
 from pix2pix.checkpoint import load_generator
 from pix2pix.data.__main__ import main as data_main
-from pix2pix.data.pairs import Roles, dataset_description, read_pairs
+from pix2pix.data.pairs import DatasetError, Roles, dataset_description, read_pairs
 from pix2pix.data.palettes import CMP_FACADES
 from pix2pix.evaluate import evaluate
-from pix2pix.judge import Judge, class_indices, judge_path, label_scores
+from pix2pix.judge import Judge, class_indices, judge_path, label_scores, train_judge
 from tests.synthetic import write_aligned, write_facades
 
 COLORS = [tuple(c) for c in CMP_FACADES.colors]
@@ -100,13 +100,11 @@ def test_class_indices_pick_the_nearest_colour():
 
 @pytest.fixture(scope="module")
 def judged(facades, tmp_path_factory) -> Path:
-    """The fixture's judge, trained by train.py the other way round (photo -> labels), and a facades model."""
+    """The fixture's judge (photo -> classes, 15 s of cross-entropy), and a facades model."""
     runs = tmp_path_factory.mktemp("runs")
-    common = ["--data", str(facades), "--runs", str(runs), "--sample-every", "0", "--batch-size", "4", *TINY]
-    train.main([*common, "--name", "judge", "--direction", "AtoB", "--lr", "0.002", "--n-epochs", "40",
-                "--n-epochs-decay", "0", "--export", str(judge_path(facades))])
-    train.main([*common, "--name", "facades", "--direction", "BtoA", "--max-steps", "2",
-                "--export", str(runs / "facades.safetensors")])
+    train_judge(facades, minutes=0.25, ngf=8, lr=2e-3, size=64, progress=False)
+    train.main(["--data", str(facades), "--runs", str(runs), "--sample-every", "0", "--batch-size", "4", *TINY,
+                "--name", "facades", "--direction", "BtoA", "--max-steps", "2", "--export", str(runs / "facades.safetensors")])
     return runs / "facades.safetensors"
 
 
@@ -132,6 +130,12 @@ def test_a_judge_must_turn_photos_into_label_maps(judged):
 
     with pytest.raises(CheckpointError, match="not a judge"):
         Judge(judged, "cpu")
+
+
+def test_only_label_map_datasets_get_a_judge(tmp_path):
+    write_aligned(tmp_path / "circles" / "train", n=4)
+    with pytest.raises(DatasetError, match="not a label-map dataset"):
+        train_judge(tmp_path / "circles", minutes=0.01, progress=False)
 
 
 def test_snapping_agrees_with_the_canvas_rule():
