@@ -108,7 +108,7 @@ def drawing_canvas(handlers: ModelHandlers) -> gr.HTML:
     """The model's Canvas on the page: a pencil on paper, class brushes on the background class, or a photo."""
     translator = handlers.translator
     canvas = translator.canvas
-    inks = canvas.inks or ([("Pencil", (0, 0, 0))] if canvas.tool == "pencil" else [])
+    inks = canvas.inks
     return sketchpad(
         handlers.blank_canvas(), tool=canvas.tool, size=translator.size, background=hex_color(canvas.paper),
         colors=[hex_color(color) for _, color in inks], names=[name for name, _ in inks], brush_size=canvas.line_width,

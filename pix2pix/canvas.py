@@ -16,8 +16,7 @@ from pix2pix.checkpoint import CheckpointError, ModelInfo
 from pix2pix.data.labels import Palette, snap_to_palette
 
 WHITE = (255, 255, 255)
-BLACK = (0, 0, 0)
-PENCIL = Palette(names=("paper", "pencil"), colors=(WHITE, BLACK))
+PENCIL = Palette(names=("paper", "Pencil"), colors=(WHITE, (0, 0, 0)))  # ink on paper: an edges model's two colours
 BRUSH_WIDTH = 12  # label regions are painted broad
 LIVE_FRAME_SECONDS = 0.08  # models at least this fast follow the pen while it moves, not only after each stroke
 

@@ -70,14 +70,18 @@ def _recognised_labels(root: Path) -> dict:
     if not sides[0]:
         return {}
     for name, palette in NAMED_PALETTES.items():
-        colors = np.asarray(palette.colors, np.float32)
-        near = [float((np.sqrt(((np.concatenate(side)[:, None, :] - colors[None]) ** 2).sum(-1)).min(axis=1) < PALETTE_TOLERANCE).mean())
-                for side in sides]
+        near = [_share_near(np.concatenate(side), palette) for side in sides]
         for (labels, photo), direction in (((near[0], near[1]), "AtoB"), ((near[1], near[0]), "BtoA")):
             if labels >= LABEL_SHARE and photo <= PHOTO_SHARE:
                 return {"task": name, "input_kind": "labels", "direction": direction, "palette": json.loads(palette.to_json()),
                         "source": str(root), "recognised": f"the {'A' if direction == 'AtoB' else 'B'} side is painted in the {name} palette"}
     return {}
+
+
+def _share_near(pixels: np.ndarray, palette: Palette) -> float:
+    """The share of RGB `pixels` (N, 3) within PALETTE_TOLERANCE of one of the palette's colours."""
+    colors = np.asarray(palette.colors, np.float32)
+    return float((np.sqrt(((pixels[:, None, :] - colors[None]) ** 2).sum(-1)).min(axis=1) < PALETTE_TOLERANCE).mean())
 
 
 @dataclass(frozen=True)
