@@ -8,6 +8,7 @@ from PIL import Image
 
 from pix2pix.data.labels import Palette, class_names
 from pix2pix.data.palettes import NAMED_PALETTES
+from pix2pix.sketches import DRAWINGS, draw, fill_share, spill_share
 from pix2pix.translate import Translator, find_checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,3 +60,18 @@ def test_bundled_model_metadata_tells_its_story(name):
         assert {"judge_accuracy", "judge_miou", "judge_real_accuracy", "judge_real_miou"} <= set(info.metrics)
     elif info.palette:  # the swatches a person paints with carry the names data prep gives their colours today
         assert info.palette["names"][1:] == class_names([tuple(color) for color in info.palette["colors"][1:]])
+
+
+def test_the_bundled_edges_model_paints_sketches_of_any_line_width():
+    """Issue #9's bar, on drawings that are in no dataset: the inside of each outline is painted at 1, 2, 3 and 5 px,
+    and the paper around it stays paper (`python bench/bench_sketch_fill.py` prints the whole table)."""
+    translator = Translator(BUNDLED["edges2emoji"], device="cpu")
+    fills, spills = [], []
+    for strokes in DRAWINGS.values():
+        drawings = [draw(strokes, translator.size, width) for width in (1, 2, 3, 5)]
+        for drawing, picture in zip(drawings, translator.translate_batch([translator.prepare(d) for d in drawings]), strict=True):
+            fills.append(fill_share(drawing, picture))
+            spills.append(spill_share(drawing, picture))
+    assert np.mean(fills) >= 0.9 and min(fills) >= 0.6, (np.mean(fills), min(fills))
+    assert np.mean(spills) <= 0.1
+    assert translator.canvas.line_width == 3  # the studio's pencil starts in the middle of what the model was trained on
