@@ -48,7 +48,7 @@ def download_dataset(name: str, out: Path, base_url: str | None = None, progress
     archive = out / f"{name}.tar.gz"
     _check_output_folder(out, archive)
     if local_copy is not None:
-        source = str(local_copy.resolve())
+        source = f"the official pix2pix {name} archive, from a local copy ({local_copy.name})"
         if local_copy.is_dir():
             out.mkdir(parents=True, exist_ok=True)
             counts = _copy_pairs(local_copy, out)
