@@ -26,7 +26,7 @@ def test_labels_models_get_class_brushes_on_the_background_class_never_a_pencil(
     assert [name for name, _ in canvas.inks][:3] == ["facade", "window", "door"] and len(canvas.inks) == 11
     assert "Pencil" not in dict(canvas.inks)
     blurred = Image.new("RGB", (2, 1), (5, 50, 250))  # an antialiased facade stroke
-    assert set(canvas.snap(blurred).getdata()) == {(0, 48, 255)}
+    assert {tuple(c) for _, c in canvas.snap(blurred).getcolors()} == {(0, 48, 255)}
 
 
 def test_photo_models_get_a_photo_and_nothing_is_snapped():
