@@ -271,11 +271,7 @@ def train_loop(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: Tra
         first = progress.position + cluster.rank * config.batch_size
         batch = progress.permutation[first : first + config.batch_size].to(cluster.device)
         progress.position += global_batch
-        real_a, real_b = jitter(data.inputs[batch], data.targets[batch], config.load_size, config.crop_size, config.flip, jitter_rng,
-                                data.roles.input_kind == "labels", data.roles.target_kind == "labels")
-        if config.sketch_augment:
-            real_a = sketchlike(real_a, real_b, jitter_rng)
-        losses = trainer.step(real_a, real_b)
+        losses = trainer.step(*training_pair(data, batch, config, jitter_rng))
         progress.step += 1
         bar.update(1)
         step = progress.step
@@ -319,6 +315,15 @@ def forget_logged_steps_after(log: Path, step: int) -> None:
     log.write_text("".join(line + "\n" for line in kept))
 
 
+def training_pair(data: TrainingData, batch: torch.Tensor, config: TrainConfig,
+                  rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (input, target) batch the generator trains on: jittered, mirrored, label maps resized nearest,
+    edge inputs redrawn like a person's sketch where that is on."""
+    real_a, real_b = jitter(data.inputs[batch], data.targets[batch], config.load_size, config.crop_size, config.flip, rng,
+                            data.roles.input_kind == "labels", data.roles.target_kind == "labels")
+    return (sketchlike(real_a, real_b, rng) if config.sketch_augment else real_a), real_b
+
+
 STATISTICS_BATCHES, STATISTICS_BATCH_SIZE = 25, 8  # 200 jittered training inputs measure BatchNorm's statistics
 
 
@@ -328,9 +333,7 @@ def statistics_batches(data: TrainingData, config: TrainConfig) -> Iterator[torc
     rng = torch.Generator().manual_seed(config.seed)
     for _ in range(STATISTICS_BATCHES):
         batch = torch.randint(0, len(data), (min(STATISTICS_BATCH_SIZE, len(data)),), generator=rng).to(data.inputs.device)
-        real_a, real_b = jitter(data.inputs[batch], data.targets[batch], config.load_size, config.crop_size, config.flip, rng,
-                                data.roles.input_kind == "labels", data.roles.target_kind == "labels")
-        yield sketchlike(real_a, real_b, rng) if config.sketch_augment else real_a
+        yield training_pair(data, batch, config, rng)[0]
 
 
 def write_sample_sheet(run_dir: Path, generator: UNetGenerator, data: TrainingData, fixed: torch.Tensor, step: int) -> None:

@@ -41,6 +41,7 @@ def recompute_batchnorm_statistics(model: nn.Module, batches: Iterable[torch.Ten
     training mode (dropout on, as when the raw statistics were gathered); the model is left in eval mode."""
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     if not norms:
+        model.eval()
         return
     momenta = [norm.momentum for norm in norms]
     for norm in norms:

@@ -47,19 +47,17 @@ def download_dataset(name: str, out: Path, base_url: str | None = None, progress
         raise DownloadError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     archive = out / f"{name}.tar.gz"
     _check_output_folder(out, archive)
+    if local_copy is not None and not local_copy.exists():
+        raise DownloadError(f"--from {local_copy} does not exist")
+    out.mkdir(parents=True, exist_ok=True)
     if local_copy is not None:
         source = f"the official pix2pix {name} archive, from a local copy ({local_copy.name})"
         if local_copy.is_dir():
-            out.mkdir(parents=True, exist_ok=True)
             counts = _copy_pairs(local_copy, out)
-        elif local_copy.is_file():
-            out.mkdir(parents=True, exist_ok=True)
-            counts = _unpack_pairs(local_copy, name, out, delete_if_corrupt=False)
         else:
-            raise DownloadError(f"--from {local_copy} does not exist")
+            counts = _unpack_pairs(local_copy, name, out, delete_if_corrupt=False)
     else:
         source = f"{(base_url or os.environ.get(URL_VARIABLE) or OFFICIAL_URL).rstrip('/')}/{name}.tar.gz"
-        out.mkdir(parents=True, exist_ok=True)
         if not archive.is_file():
             fetch(source, archive, progress)
         counts = _unpack_pairs(archive, name, out)
