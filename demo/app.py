@@ -16,6 +16,7 @@ import torch  # noqa: E402
 
 from demo.catalog import Catalog, example_drawings, load_catalog  # noqa: E402
 from demo.handlers import MAX_VARIATIONS, ModelHandlers  # noqa: E402
+from demo.picture import picture_view  # noqa: E402
 from demo.sketchpad import sketchpad  # noqa: E402
 from pix2pix.canvas import LIVE_FRAME_SECONDS  # noqa: E402
 from pix2pix.translate import Translator, resolve_device  # noqa: E402
@@ -65,10 +66,8 @@ def model_tab(handlers: ModelHandlers) -> None:
                     fill = gr.Button("Fill background", scale=1)
             photo = gr.UploadButton("Start from a photo", file_types=["image"], type="filepath")
         with gr.Column(min_width=300):
-            output = gr.Image(
-                handlers.translate(None), label="Generated", type="pil", format="png", interactive=False, buttons=["download"],
-                height=DISPLAY_SIZE, elem_classes=["output", "scaled", "pixelated"],
-            )
+            output = picture_view(handlers.translate(None), label="Generated", show_label=True, container=True,
+                                  elem_classes=["output"])
             translate = gr.Button("Translate", variant="primary")
     gallery = gr.Gallery(
         handlers.examples, label="Start from a held-out example (click one)", columns=8, height=150, object_fit="contain",

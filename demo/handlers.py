@@ -1,7 +1,8 @@
 """The page's event handlers for one model: plain methods that the tests call without a browser.
 
-Bad input (a corrupt upload, a huge image, an unknown class) becomes a warning in the page and
-`gr.skip()`, which leaves the canvas and the output as they were: nobody loses their drawing.
+Pictures go out as data URLs (demo/picture.py), inside the response. Bad input (a corrupt upload, a huge
+image, an unknown class, a value that is not a drawing) raises `gr.Error`: the page shows the message and
+leaves the canvas and the output as they were (nobody loses their drawing), and an API caller gets an error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+from demo.picture import picture_url
 from demo.sketchpad import from_data_url, to_data_url
 from pix2pix.critic import realness_overlay
 from pix2pix.images import ImageError
@@ -26,16 +28,21 @@ MAX_SEED = 2**63 - 1 - MAX_VARIATIONS  # torch seeds are 64-bit signed; the last
 Canvas = str | Image.Image | np.ndarray | None  # the sketchpad's PNG data URL, or a bare image from a test or API caller
 
 
-def _warns_on_bad_image(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an ImageError into a warning toast and leave every output as it was."""
+def rejected(message: str) -> gr.Error:
+    """The error for input the studio cannot use: shown in the page, returned to API callers, never logged
+    as a crash."""
+    return gr.Error(message, print_exception=False)
+
+
+def _rejects_bad_image(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an ImageError into the studio's rejection: every output stays as it was."""
 
     @functools.wraps(handler)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
             return handler(*args, **kwargs)
         except ImageError as error:
-            gr.Warning(f"That image cannot be used: {error}")
-            return gr.skip()
+            raise rejected(f"That image cannot be used: {error}") from None
 
     return guarded
 
@@ -62,19 +69,19 @@ class ModelHandlers:
             raise ImageError(f"the drawing must be a PNG data URL, not a {type(canvas).__name__}")
         return from_data_url(canvas) if isinstance(canvas, str) else canvas
 
-    @_warns_on_bad_image
-    def translate(self, canvas: Canvas) -> Image.Image:
+    @_rejects_bad_image
+    def translate(self, canvas: Canvas) -> str:
         """The generator's picture for the canvas; an empty canvas is translated as blank paper."""
-        return self.translator.translate(self._drawing(canvas))
+        return picture_url(self.translator.translate(self._drawing(canvas)))
 
-    @_warns_on_bad_image
-    def load_example(self, selection: gr.SelectData) -> tuple[str, Image.Image]:
+    @_rejects_bad_image
+    def load_example(self, selection: gr.SelectData) -> tuple[str, str]:
         """Put the clicked held-out drawing on the canvas and translate it."""
         drawing = self.examples[selection.index]
-        return to_data_url(drawing), self.translator.translate(drawing)
+        return to_data_url(drawing), picture_url(self.translator.translate(drawing))
 
-    @_warns_on_bad_image
-    def load_photo(self, photo_path: str | None) -> tuple[str, Image.Image]:
+    @_rejects_bad_image
+    def load_photo(self, photo_path: str | None) -> tuple[str, str]:
         """Turn an uploaded photo into this model's kind of drawing (edges or labels), put it on the canvas, translate it."""
         if photo_path is None:
             return gr.skip()
@@ -82,39 +89,36 @@ class ModelHandlers:
             drawing = self.translator.from_photo(photo_path)
         except ImageError as error:  # name the file as the person knows it, not by the server's upload path
             raise ImageError(str(error).replace(photo_path, Path(photo_path).name)) from None
-        return to_data_url(drawing), self.translator.translate(drawing)
+        return to_data_url(drawing), picture_url(self.translator.translate(drawing))
 
-    @_warns_on_bad_image
-    def fill_background(self, canvas: Canvas, class_name: str) -> tuple[str, Image.Image]:
+    @_rejects_bad_image
+    def fill_background(self, canvas: Canvas, class_name: str) -> tuple[str, str]:
         """Paint every unpainted (background-class) pixel with `class_name`, keeping what was painted."""
         inks = dict(self.translator.canvas.inks)
         if self.translator.canvas.tool != "brushes" or class_name not in inks:
-            gr.Warning(f"Pick one of the model's classes to fill with, not {class_name!r}.")
-            return gr.skip()
+            raise rejected(f"Pick one of the model's classes to fill with, not {class_name!r}.")
         drawing = self.translator.prepare(self._drawing(canvas))
         pixels = np.array(drawing)
         pixels[(pixels == self.translator.canvas.paper).all(axis=-1)] = inks[class_name]
         filled = Image.fromarray(pixels)
-        return to_data_url(filled), self.translator.translate(filled)
+        return to_data_url(filled), picture_url(self.translator.translate(filled))
 
-    @_warns_on_bad_image
+    @_rejects_bad_image
     def variations(self, canvas: Canvas, count: float, seed: float | None) -> list[tuple[Image.Image, str]]:
         """`count` pictures for the same drawing with dropout on, one seed each (seed, seed+1, ...)."""
         drawing = self._drawing(canvas)
         first = int(seed or 0)
         if not 0 <= first <= MAX_SEED:
-            gr.Warning(f"The first seed must be a whole number from 0 to {MAX_SEED:,}, not {first:,}.")
-            return gr.skip()
+            raise rejected(f"The first seed must be a whole number from 0 to {MAX_SEED:,}, not {first:,}.")
         seeds = list(range(first, first + min(max(int(count or 1), 1), MAX_VARIATIONS)))
         pictures = self.translator.variations(drawing, seeds)
         return [(picture, f"seed {s}") for picture, s in zip(pictures, seeds, strict=True)]
 
-    @_warns_on_bad_image
+    @_rejects_bad_image
     def critic_view(self, canvas: Canvas) -> Image.Image:
         """The output with the PatchGAN's per-patch realness painted over it (green = looks real)."""
         if self.translator.discriminator is None:
-            gr.Warning(f"{self.translator.critic_problem}, so there is nothing to show.")
-            return gr.skip()
+            raise rejected(f"{self.translator.critic_problem}, so there is nothing to show.")
         drawing = self._drawing(canvas)
         output = self.translator.translate(drawing)
         return realness_overlay(output, self.translator.realness(drawing, output))

@@ -19,7 +19,6 @@ from PIL import Image
 from pix2pix.images import ImageError, open_image
 
 HERE = Path(__file__).resolve().parent
-DATA_URL_PREFIX = "data:image/png;base64,"
 MAX_DATA_URL_CHARS = 8_000_000  # a 256x256 drawing is a few kB; far more is not a drawing from this page
 
 TEMPLATE = (
@@ -44,11 +43,11 @@ def sketchpad(value: str | None = None, *, tool: str, size: int, background: str
     )
 
 
-def to_data_url(image: Image.Image) -> str:
-    """`image` as the canvas's value."""
+def to_data_url(image: Image.Image, image_format: str = "PNG", **options: Any) -> str:
+    """`image` as a data URL: PNG (lossless) for the canvas's value; Pillow's `options` for the format."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return DATA_URL_PREFIX + base64.b64encode(buffer.getvalue()).decode("ascii")
+    image.save(buffer, format=image_format, **options)
+    return f"data:image/{image_format.lower()};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def from_data_url(value: str) -> Image.Image:

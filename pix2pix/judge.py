@@ -98,6 +98,8 @@ def train_judge(data: str | Path, minutes: float, ngf: int = 32, bf16: bool = Fa
     bar = tqdm(total=round(60 * minutes), desc="judge", unit="s", disable=not progress, dynamic_ncols=True)
     model.train()
     while (elapsed := time.perf_counter() - started) < 60 * minutes:
+        for group in optimizer.param_groups:  # constant, then linear decay to zero over the second half, as pix2pix
+            group["lr"] = lr * min(1.0, 2.0 * (1.0 - elapsed / (60 * minutes)))
         batch = torch.randint(0, len(pairs), (BATCH_SIZE,), generator=rng)
         photos, labels = jitter(pairs.inputs[batch], pairs.targets[batch], size + size // 8, size, True, rng, False, True)
         truth = class_indices(((labels + 1) * 127.5).round().to(torch.uint8), palette)
@@ -116,6 +118,7 @@ def train_judge(data: str | Path, minutes: float, ngf: int = 32, bf16: bool = Fa
                      image_size=size, step=step,
                      training={"data": description.get("source", str(data)), "train_pairs": len(pairs), "steps": step,
                                "images_seen": step * BATCH_SIZE, "minutes": round(minutes, 1), "loss": "cross-entropy",
+                               "schedule": "constant, then linear decay over the second half",
                                "device": machine_name(torch.device("cpu")), "config": dataclasses.asdict(model.config)})
     save_generator(path, model, info)
     return path

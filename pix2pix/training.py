@@ -83,6 +83,7 @@ class Pix2PixTrainer:
         self.scheduler_d = torch.optim.lr_scheduler.LambdaLR(self.optimizer_d, decay)
         # The average of G's recent weights: smoother than any single step's weights, and what is shipped.
         self.ema = copy.deepcopy(generator).eval().requires_grad_(False) if config.ema_decay else None
+        self.ema_updates = 0
         self.train_generator: nn.Module = generator
         self.critic: nn.Module = PairCritic(discriminator)
         if distributed:
@@ -124,8 +125,12 @@ class Pix2PixTrainer:
 
     @torch.no_grad()
     def _update_ema(self) -> None:
+        # Warm-up: early on the average follows the weights closely, so that it is not mostly the
+        # random initialisation for the first thousands of steps of a short CPU run.
+        self.ema_updates += 1
+        decay = min(self.config.ema_decay, (1 + self.ema_updates) / (10 + self.ema_updates))
         for average, weight in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
-            average.lerp_(weight, 1.0 - self.config.ema_decay)
+            average.lerp_(weight, 1.0 - decay)
 
     def shipped_generator(self, batches: Iterable[torch.Tensor]) -> UNetGenerator:
         """The generator to sample from and export: the weight average when there is one, with BatchNorm
@@ -149,7 +154,7 @@ class Pix2PixTrainer:
             "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
             "optimizer_g": self.optimizer_g.state_dict(), "optimizer_d": self.optimizer_d.state_dict(),
             "scheduler_g": self.scheduler_g.state_dict(), "scheduler_d": self.scheduler_d.state_dict(),
-            **({"ema": self.ema.state_dict()} if self.ema is not None else {}),
+            **({"ema": self.ema.state_dict(), "ema_updates": self.ema_updates} if self.ema is not None else {}),
         }  # fmt: skip
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -161,3 +166,4 @@ class Pix2PixTrainer:
         self.scheduler_d.load_state_dict(state["scheduler_d"])
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"] if "ema" in state else state["generator"])
+            self.ema_updates = int(state.get("ema_updates", 0))

@@ -19,6 +19,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from bench.bench_browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT_IMAGE, draw_stroke, output_source, wait_for_new_output
+from demo.picture import picture_url
 from demo.sketchpad import from_data_url
 
 pytestmark = pytest.mark.browser
@@ -53,11 +54,20 @@ def _is_remote(url: str) -> bool:
     return parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname not in ("127.0.0.1", "localhost")
 
 
+SETTLED_MS = 400  # live drawing may send a stroke mid-way and at its end: the picture is final once it stops changing
+
+
 def output_changes_after(page: Page, action) -> None:
-    """Run `action` and wait until the visible output image shows a different file."""
+    """Run `action`, wait until the visible output shows a different picture, then until it stays the same."""
     before = output_source(page)
     action()
     wait_for_new_output(page, before, UPDATE_TIMEOUT_MS)
+    shown = output_source(page)
+    while True:
+        page.wait_for_timeout(SETTLED_MS)
+        if (now := output_source(page)) == shown:
+            return
+        shown = now
 
 
 def canvas_colors(page: Page) -> dict[tuple[int, int, int], int]:
@@ -93,7 +103,11 @@ def wait_for_ink(page: Page) -> None:
 def test_pencil_stroke_updates_the_picture(page: Page):
     page.screenshot(path=ARTIFACTS / "studio-edges-start.png", full_page=True)
     assert canvas_colors(page) == {WHITE: 256 * 256}
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     output_changes_after(page, lambda: draw_stroke(page))
+    assert output_source(page).startswith("data:image/jpeg;base64,")  # the picture came inside the response
+    assert not [url for url in requests if "/file=" in url], "the picture was fetched as a file"
     page.screenshot(path=ARTIFACTS / "studio-edges-stroke.png", full_page=True)
     colors = canvas_colors(page)
     assert set(colors) == {WHITE, BLACK} and colors[BLACK] > 100  # a pencil line, snapped to ink on paper
@@ -224,5 +238,6 @@ def test_live_drawing_follows_the_pen_and_ends_on_the_final_drawing(page: Page, 
     assert 1 <= len(translated) <= 2
     final = page.locator(".canvas canvas:visible").first.evaluate("canvas => canvas.toDataURL('image/png')")
     shown = np.asarray(Image.open(io.BytesIO(urlopen(urljoin(page.url, output_source(page))).read())).convert("RGB"), np.float32)
-    expected = np.asarray(Translator(checkpoints_dir / "edges2things.safetensors", "cpu").translate(from_data_url(final)), np.float32)
+    expected = Translator(checkpoints_dir / "edges2things.safetensors", "cpu").translate(from_data_url(final))
+    expected = np.asarray(from_data_url(picture_url(expected)), np.float32)  # as the page gets it: JPEG
     assert np.abs(shown - expected).mean() < 2.0, "the last picture is not the final drawing's"

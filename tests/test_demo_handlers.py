@@ -1,4 +1,5 @@
-"""The demo's handlers, called directly: every input kind, every kind of bad input, never an exception."""
+"""The demo's handlers, called directly: every input kind, and every kind of bad input rejected with a message
+(gr.Error: shown in the page, an error for API callers) that leaves the canvas and the picture as they were."""
 
 from __future__ import annotations
 
@@ -13,12 +14,23 @@ from PIL import Image
 
 from demo.catalog import example_drawings, load_catalog
 from demo.handlers import ModelHandlers
+from demo.picture import picture_url
 from demo.sketchpad import MAX_DATA_URL_CHARS, from_data_url, to_data_url
 from pix2pix.checkpoint import ModelInfo, critic_path
 from pix2pix.critic import realness_overlay
 from pix2pix.translate import Translator
 
 SKIP = gr.skip()
+
+
+def rejects(message: str):
+    return pytest.raises(gr.Error, match=message)
+
+
+def picture(value: str) -> Image.Image:
+    """The picture in a handler's answer, which is a JPEG data URL."""
+    assert value.startswith("data:image/jpeg;base64,")
+    return from_data_url(value)
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +69,23 @@ def test_examples_are_the_left_halves(edges):
 @pytest.mark.parametrize("kind", ["edges", "labels"])
 def test_translate_each_input_kind(kind, edges, labels):
     handlers, drawing = (edges, edges_drawing()) if kind == "edges" else (labels, labels_drawing())
-    output = handlers.translate(to_data_url(drawing))
-    assert isinstance(output, Image.Image) and output.size == (256, 256) and output.mode == "RGB"
-    assert output != handlers.translate(handlers.blank_canvas())
+    output = picture(handlers.translate(to_data_url(drawing)))
+    assert output.size == (256, 256) and output.mode == "RGB"
+    assert output != picture(handlers.translate(handlers.blank_canvas()))
+
+
+def test_the_picture_is_the_translation(edges):
+    drawing = edges_drawing()
+    assert edges.translate(to_data_url(drawing)) == picture_url(edges.translator.translate(drawing))
+
+
+def test_the_picture_keeps_a_photo_within_a_level_or_two():
+    """JPEG at the picture's quality, on a smooth photo-like image (the fixture models paint noise)."""
+    y, x = np.mgrid[0:256, 0:256]
+    photo = np.stack([x, y, (x + y) // 2], -1).astype(np.uint8)
+    photo[64:192, 64:192] = (200, 40, 40)  # a sharp-edged block, like a window
+    sent = np.asarray(picture(picture_url(Image.fromarray(photo))), np.float32)
+    assert np.abs(sent - photo).mean() < 1.5
 
 
 @pytest.mark.parametrize("canvas", [None, ""])
@@ -89,9 +115,9 @@ def test_canvas_value_round_trips_a_drawing():
     (["data:image/png;base64,aGVsbG8="], "not a list"),
     ({"image": "x"}, "not a dict"),
 ], ids=["not-a-url", "text", "bad-base64", "not-png", "too-long", "non-ascii", "number", "list", "dict"])
-def test_bad_canvas_values_warn_and_keep_everything(edges, value, message):
-    with pytest.warns(UserWarning, match=message):
-        assert edges.translate(value) == SKIP
+def test_bad_canvas_values_are_rejected(edges, value, message):
+    with rejects(message):
+        edges.translate(value)
 
 
 @pytest.mark.parametrize("image", [
@@ -103,9 +129,9 @@ def test_bad_canvas_values_warn_and_keep_everything(edges, value, message):
 ], ids=["rgba", "grayscale", "cmyk", "16-bit", "1x1"])
 def test_odd_images_translate(edges, labels, image, tmp_path: Path):
     for handlers in (edges, labels):
-        assert handlers.translate(image).size == (256, 256)  # as an API caller may send it
+        assert picture(handlers.translate(image)).size == (256, 256)  # as an API caller may send it
         canvas, output = handlers.load_photo(_saved(image, tmp_path))
-        assert from_data_url(canvas).size == (256, 256) and output.size == (256, 256)
+        assert from_data_url(canvas).size == (256, 256) and picture(output).size == (256, 256)
 
 
 def _saved(image: Image.Image, folder: Path) -> str:
@@ -115,14 +141,14 @@ def _saved(image: Image.Image, folder: Path) -> str:
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # PIL notices first; open_image refuses it
-def test_huge_image_warns_and_keeps_everything(edges, tmp_path: Path):
+def test_huge_image_is_rejected(edges, tmp_path: Path):
     huge = Image.new("L", (10_000, 10_000), 255)
-    with pytest.warns(UserWarning, match="too large"):
-        assert edges.translate(to_data_url(huge)) == SKIP
+    with rejects("too large"):
+        edges.translate(to_data_url(huge))
     path = tmp_path / "huge.png"
     huge.save(path)
-    with pytest.warns(UserWarning, match="too large"):
-        assert edges.load_photo(str(path)) == SKIP
+    with rejects("too large"):
+        edges.load_photo(str(path))
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
@@ -130,13 +156,13 @@ def test_huge_image_warns_and_keeps_everything(edges, tmp_path: Path):
     ("notes.txt", b"this is a text file, not a picture\n", "not an image"),
     ("empty.png", b"", "not an image"),
 ])
-def test_bad_uploads_warn_and_keep_the_drawing(edges, labels, tmp_path: Path, name, content, message):
+def test_bad_uploads_are_rejected_by_name(edges, labels, tmp_path: Path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
     for handlers in (edges, labels):
-        with pytest.warns(UserWarning, match=message) as warnings:
-            assert handlers.load_photo(str(path)) == SKIP
-        assert name in str(warnings[0].message) and str(tmp_path) not in str(warnings[0].message)  # no server paths
+        with rejects(message) as error:
+            handlers.load_photo(str(path))
+        assert name in str(error.value) and str(tmp_path) not in str(error.value)  # no server paths
 
 
 def test_no_upload_changes_nothing(edges):
@@ -149,7 +175,7 @@ def test_photo_becomes_edges_on_the_canvas(edges, tmp_path: Path):
     canvas, output = edges.load_photo(_saved(photo, tmp_path))
     pixels = np.asarray(from_data_url(canvas))
     assert set(np.unique(pixels)) <= {0, 255} and (pixels == 0).any()  # black lines on white
-    assert output.size == (256, 256)
+    assert picture(output).size == (256, 256)
 
 
 def test_photo_becomes_palette_labels(labels, tmp_path: Path):
@@ -171,9 +197,9 @@ def test_fill_background_keeps_the_painting(labels):
     filled = np.asarray(from_data_url(canvas))
     assert (filled[0, 0] == LABEL_PALETTE["colors"][4]).all()  # the corner was background
     assert (filled[128, 128] == LABEL_PALETTE["colors"][1]).all()  # the painted face stays yellow
-    assert output.size == (256, 256)
-    with pytest.warns(UserWarning, match="classes"):
-        assert labels.fill_background(to_data_url(labels_drawing()), "no such class") == SKIP
+    assert picture(output).size == (256, 256)
+    with rejects("classes"):
+        labels.fill_background(to_data_url(labels_drawing()), "no such class")
 
 
 def test_variations_differ_from_each_other(edges):
@@ -185,8 +211,8 @@ def test_variations_differ_from_each_other(edges):
     assert np.array_equal(np.asarray(again[0][0]), arrays[0])  # a seed reproduces its picture
     assert len(edges.variations(None, 100, None)) == 8  # bounded, and an empty canvas is fine
     for seed in (2**64, -1):
-        with pytest.warns(UserWarning, match="first seed must be"):
-            assert edges.variations(None, 2, seed) == SKIP
+        with rejects("first seed must be"):
+            edges.variations(None, 2, seed)
 
 
 def test_critic_overlay_has_the_output_size(edges):
@@ -194,9 +220,9 @@ def test_critic_overlay_has_the_output_size(edges):
     assert isinstance(overlay, Image.Image) and overlay.size == (256, 256)
 
 
-def test_model_without_critic_warns(labels):
-    with pytest.warns(UserWarning, match="no critic"):
-        assert labels.critic_view(to_data_url(labels_drawing())) == SKIP
+def test_model_without_critic_says_so(labels):
+    with rejects("no critic"):
+        labels.critic_view(to_data_url(labels_drawing()))
 
 
 def test_realness_overlay_colours():
@@ -215,19 +241,19 @@ def test_a_broken_critic_costs_only_the_critic_view(tmp_path):
     save_fixture_model(tmp_path / "model.safetensors", ModelInfo(task="t", input_kind="edges"), seed=4)
     critic_path(tmp_path / "model.safetensors").write_bytes(b"not a checkpoint")
     handlers = ModelHandlers(Translator(tmp_path / "model.safetensors", "cpu"))
-    assert handlers.translate(to_data_url(edges_drawing())).size == (256, 256)  # the generator still serves
-    with pytest.warns(UserWarning, match="critic cannot be used: model.critic.safetensors cannot be read"):
-        assert handlers.critic_view(to_data_url(edges_drawing())) == SKIP
+    assert picture(handlers.translate(to_data_url(edges_drawing()))).size == (256, 256)  # the generator still serves
+    with rejects("critic cannot be used: model.critic.safetensors cannot be read"):
+        handlers.critic_view(to_data_url(edges_drawing()))
 
 
 def test_concurrent_variations_share_no_state(edges):
     from concurrent.futures import ThreadPoolExecutor
 
     drawing = to_data_url(edges_drawing())
-    plain = np.asarray(edges.translate(drawing))
+    plain = edges.translate(drawing)
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: edges.variations(drawing, 2, 5), range(4)))
     first = [np.asarray(picture) for picture, _ in results[0]]
     for result in results[1:]:
         assert all(np.array_equal(a, np.asarray(b)) for a, (b, _) in zip(first, result, strict=True))
-    assert np.array_equal(np.asarray(edges.translate(drawing)), plain)  # variations leave the plain picture alone
+    assert edges.translate(drawing) == plain  # variations leave the plain picture alone

@@ -1,0 +1,153 @@
+"""Training recipes at equal CPU minutes: held-out quality after each budget, same machine, same run.
+
+    python bench/bench_recipe.py --data data/facades --minutes 15 60 [--recipes paper project ...]
+
+Each recipe is `train.py` with its flags, started from scratch in its own process on one thread, all recipes
+side by side. Budgets count the process's CPU time (user + system, from /proc), not wall time, so recipes
+sharing the machine with each other or with other work still get the same CPU minutes. At each budget the
+run is stopped with SIGTERM (train.py saves and exports the generator it would ship), evaluated on the test
+split with `python -m pix2pix.evaluate` (and the dataset's judge when it has one) once every budget is trained.
+Prints a markdown table; `--table` also writes it to a file; `--evaluate-only` scores the snapshots again
+(after training a judge, say).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+from pix2pix.checkpoint import load_generator  # noqa: E402
+from pix2pix.evaluate import evaluate  # noqa: E402
+from pix2pix.machine import machine_name  # noqa: E402
+
+# The paper's setup (ngf 64, batch 1, fp32, BatchNorm, ConvTranspose) and the options the project adds.
+PROJECT = ["--ngf", "32", "--d-ndf", "32", "--batch-size", "4", "--amp", "bf16", "--ema-decay", "0.999"]
+RECIPES: dict[str, list[str]] = {
+    "paper": [],
+    "project": PROJECT,
+    "project-resize": [*PROJECT, "--upsample", "resize"],
+    "project-ngf48": [*PROJECT, "--ngf", "48"],
+    "project-ngf24": [*PROJECT, "--ngf", "24"],
+    "project-instance": [*PROJECT, "--norm", "instance"],
+    "project-fp32": [*PROJECT, "--amp", "off"],
+    "project-batch1": [*PROJECT, "--batch-size", "1"],
+    "project-batch8-lr4e-4": [*PROJECT, "--batch-size", "8", "--lr", "4e-4"],
+}
+METRICS = ("l1", "ssim", "edge_f1", "checkerboard", "judge_accuracy", "judge_miou")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_to(budgets: dict[str, float], commands: dict[str, list[str]], logs: Path, poll: float = 2.0) -> dict[str, float]:
+    """Start every command, SIGTERM each when its CPU time reaches its budget; wait for all to save and exit."""
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    with contextlib.ExitStack() as files:
+        processes = {name: subprocess.Popen(command, cwd=ROOT, env=environment, stderr=subprocess.STDOUT,
+                                            stdout=files.enter_context(open(logs / f"{name}.log", "a")))
+                     for name, command in commands.items()}
+        return stop_at_budgets(processes, budgets, logs, poll)
+
+
+def stop_at_budgets(processes: dict[str, subprocess.Popen], budgets: dict[str, float], logs: Path,
+                    poll: float) -> dict[str, float]:
+    used = dict.fromkeys(processes, 0.0)
+    stopped: set[str] = set()
+    while any(process.poll() is None for process in processes.values()):
+        for name, process in processes.items():
+            if process.poll() is None:
+                used[name] = cpu_seconds(process.pid)
+                if name not in stopped and used[name] >= budgets[name]:
+                    process.send_signal(signal.SIGTERM)
+                    stopped.add(name)
+        time.sleep(poll)
+    failed = [name for name, process in processes.items() if process.returncode != 0]
+    if failed:
+        sys.exit(f"error: {', '.join(failed)} failed; see {logs}/NAME.log")
+    return used
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="a prepared dataset (train/ and test/)")
+    parser.add_argument("--recipes", nargs="+", default=["paper", "project"], choices=sorted(RECIPES))
+    parser.add_argument("--minutes", type=float, nargs="+", default=[15, 60], help="CPU-minute budgets (ascending)")
+    parser.add_argument("--direction", help="train.py --direction (default: the dataset's)")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "bench_recipe", help="where the runs go")
+    parser.add_argument("--table", type=Path, help="also write the markdown table here")
+    parser.add_argument("--evaluate-only", action="store_true", help="score the snapshots of an earlier run of this script")
+    arguments = parser.parse_args(argv)
+    if sorted(arguments.minutes) != arguments.minutes or arguments.minutes[0] <= 0:
+        parser.error("--minutes must be positive and ascending")
+    if not arguments.evaluate_only:
+        if arguments.runs.exists() and any(arguments.runs.iterdir()):
+            parser.error(f"{arguments.runs} is not empty: every recipe must start from scratch (or --evaluate-only)")
+        train_all(arguments)
+    rows = []
+    for budget in arguments.minutes:
+        for name in arguments.recipes:
+            checkpoint = snapshot(arguments.runs, name, budget)
+            cpu_minutes = json.loads((arguments.runs / "cpu_minutes.json").read_text())[checkpoint.name]
+            rows.append({"recipe": name, "budget": budget, "cpu_minutes": cpu_minutes,
+                         "images_seen": load_generator(checkpoint)[1].training["images_seen"],
+                         **evaluate(checkpoint, arguments.data, device="cpu")})
+            print(json.dumps({k: v for k, v in rows[-1].items() if k in ("recipe", "cpu_minutes", *METRICS)}), flush=True)
+    table = format_table(rows, arguments.data)
+    print(table)
+    if arguments.table:
+        arguments.table.write_text(table)
+
+
+def snapshot(runs: Path, name: str, budget: float) -> Path:
+    return runs / f"{name}-{budget:g}min.safetensors"
+
+
+def train_all(arguments: argparse.Namespace) -> None:
+    """Every recipe side by side to each budget in turn, exporting a snapshot at each."""
+    arguments.runs.mkdir(parents=True, exist_ok=True)
+    direction = ["--direction", arguments.direction] if arguments.direction else []
+    done = dict.fromkeys(arguments.recipes, 0.0)
+    for budget in arguments.minutes:
+        commands = {}
+        for name in arguments.recipes:
+            resume = ["--resume"] if done[name] else []
+            commands[name] = [sys.executable, str(ROOT / "train.py"), "--data", str(arguments.data), "--name", name,
+                              "--runs", str(arguments.runs), *direction, *RECIPES[name], *resume, "--sample-every", "0",
+                              "--save-every", "500", "--export", str(snapshot(arguments.runs, name, budget))]
+        # a resumed process starts its CPU clock at zero: give it what is left of the budget
+        used = run_to({name: 60 * budget - done[name] for name in commands}, commands, arguments.runs)
+        for name in arguments.recipes:
+            done[name] += used[name]
+            clock = arguments.runs / "cpu_minutes.json"
+            record = json.loads(clock.read_text()) if clock.exists() else {}
+            clock.write_text(json.dumps({**record, snapshot(arguments.runs, name, budget).name: done[name] / 60}, indent=1))
+
+
+def format_table(rows: list[dict], data: Path) -> str:
+    present = [key for key in METRICS if any(key in row for row in rows)]
+    lines = [f"Held-out test split of `{data}`, {machine_name(torch.device('cpu'))}, one thread per recipe "
+             f"(`python bench/bench_recipe.py`).", "",
+             "| recipe | CPU minutes | images seen | " + " | ".join(present) + " |",
+             "|---|---:|---:|" + "---:|" * len(present)]
+    for row in rows:
+        values = " | ".join(f"{row[key]:.3f}" if key in row else "—" for key in present)
+        lines.append(f"| {row['recipe']} | {row['cpu_minutes']:.1f} | {row.get('images_seen', '—')} | {values} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
