@@ -108,8 +108,11 @@ def snap_to_palette(image: Image.Image, palette: Palette) -> Image.Image:
 def class_map(rgb: np.ndarray, palette: Palette) -> np.ndarray:
     """Index of the nearest palette colour for each pixel of `rgb` (..., 3), by RGB distance: the rule the
     studio's canvas applies in the browser too, so both sides agree on every pixel."""
-    points = np.asarray(rgb, np.float32).reshape(-1, 3)
-    return _nearest(points, np.asarray(palette.colors, np.float32)).reshape(np.shape(rgb)[:-1])
+    pixels = np.asarray(rgb, np.uint8).reshape(-1, 3).astype(np.int32)
+    # A canvas or label map holds few distinct colours: find the nearest class once per colour, not per pixel.
+    colours, where = np.unique((pixels[:, 0] << 16) | (pixels[:, 1] << 8) | pixels[:, 2], return_inverse=True)
+    points = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], axis=1).astype(np.float32)
+    return _nearest(points, np.asarray(palette.colors, np.float32))[where.reshape(-1)].reshape(np.shape(rgb)[:-1])
 
 
 def _seeded(images: Iterable[Image.Image]) -> Iterable[tuple[np.random.Generator, Image.Image]]:
