@@ -161,7 +161,7 @@ def measure_project(ngf: int, device: torch.device, sizes: list[int], repeats: i
     translator = project_translator(ngf, device, folder)
     latency = median_seconds(lambda: translator.translate_batch(drawings(1)), device, repeats, warmup)
     throughput = sweep(lambda batch: translator.translate_batch(drawings(batch)), sizes, device, repeats, warmup)
-    inference = "fp16" if translator.dtype == torch.float16 else "bf16" if translator.cpu_bf16 else "fp32"
+    inference = translator.runtime_name
     if device.type == "cuda":  # train.py on CUDA: bf16 autocast, channels_last, cudnn.benchmark, TF32
         flags = "bf16 autocast + channels_last + cudnn.benchmark" + (" + compile" if compile else "")
         with cuda_backend(fast=True):

@@ -139,10 +139,10 @@ def provenance(translator: Translator) -> str:
         return f"No training record in this checkpoint. Here: {1000 * translator.frame_seconds:.0f} ms per picture."
     totals = training.get("totals") or {"minutes": training.get("minutes"), "machines": [training.get("device", "")]}
     machines = ", ".join(totals.get("machines") or []) or "an unrecorded machine"
-    runtime = "bf16" if translator.cpu_bf16 else "fp16" if translator.dtype == torch.float16 else "fp32"
     return (f"Trained on {training.get('train_pairs', '?')} {translator.info.task} pairs "
             f"for {totals.get('minutes', '?')} min in all, on {machines}. "
-            f"Here: {1000 * translator.frame_seconds:.0f} ms per picture ({translator.device.type}, {runtime}).")
+            f"Here: {1000 * translator.frame_seconds:.0f} ms per picture ({translator.runtime_name})."
+            + (f" Not used: {translator.onnx_problem}." if translator.onnx_problem else ""))
 
 
 def catalog_notice(catalog: Catalog, checkpoints_dir: Path) -> str:

@@ -1,8 +1,8 @@
 """Inference: a generator loaded once, kept on its device, turning drawings into pictures.
 
 The demo, the evaluation and the benchmarks all translate through `Translator`, so the
-speed settings (half precision on GPUs, bf16 where the CPU is faster with it, channels_last)
-are chosen in one place.
+speed settings (half precision on GPUs; on CPUs fp32, bf16 or ONNX Runtime, whichever a timing at
+load finds fastest; channels_last) are chosen in one place.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pix2pix.canvas import Canvas
 from pix2pix.checkpoint import CheckpointError, critic_path, load_discriminator, load_generator
 from pix2pix.data.edges import edges_from_photo
 from pix2pix.data.labels import labels_from_photo
+from pix2pix.export import exported_from, file_sha256, onnx_path, onnx_session
 from pix2pix.images import open_image, to_image, to_rgb, to_tensor, uint8_image
 
 
@@ -59,11 +60,17 @@ class Translator:
         self.generator = generator.to(self.dtype).to(memory_format=torch.channels_last)
         self.discriminator = discriminator.to(self.dtype).to(memory_format=torch.channels_last) if discriminator else None
         self.cpu_bf16 = False
+        self.onnx, self.onnx_problem = self._onnx_session() if self.device.type == "cpu" else (None, None)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # the timing below picks the kernels, before the first stroke
         timings = self._time_frames()
-        self.cpu_bf16 = self.device.type == "cpu" and timings[True] < 0.8 * timings[False]
-        self.frame_seconds = timings[self.cpu_bf16]  # one 256x256 frame, as this machine runs it: decides live drawing
+        torch_runtime = "bf16" if self.device.type == "cpu" and timings["bf16"] < 0.8 * timings["fp32"] else "fp32"
+        use_onnx = "onnxruntime" in timings and timings["onnxruntime"] < 0.9 * timings[torch_runtime]
+        self.runtime = "onnxruntime" if use_onnx else torch_runtime  # fp32, bf16 (CPU autocast) or onnxruntime
+        self.cpu_bf16 = self.runtime == "bf16"
+        if not use_onnx:
+            self.onnx = None  # its weights are a second copy of the model's: keep only what runs
+        self.frame_seconds = timings[self.runtime]  # one 256x256 frame, as this machine runs it: decides live drawing
 
     @property
     def name(self) -> str:
@@ -72,6 +79,13 @@ class Translator:
     @property
     def input_kind(self) -> str:
         return self.info.input_kind
+
+    @property
+    def runtime_name(self) -> str:
+        """What runs the generator, in the page's words: 'cpu, bf16', 'cuda, fp16', 'cpu, ONNX Runtime'."""
+        if self.runtime == "onnxruntime":
+            return "cpu, ONNX Runtime"
+        return f"{self.device.type}, {'fp16' if self.dtype == torch.float16 else self.runtime}"
 
     def prepare(self, drawing: Image.Image | np.ndarray) -> Image.Image:
         """A canvas as the model sees it: RGB on white, model-sized, label colours snapped to the palette."""
@@ -120,7 +134,10 @@ class Translator:
         """Translate prepared, model-sized drawings in one batch; with `dropout`, `seed` picks the dropout noise.
 
         The noise comes from a generator of this call's own, so concurrent requests share no state."""
-        batch = torch.stack([to_tensor(d) for d in drawings]).to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
+        batch = torch.stack([to_tensor(d) for d in drawings])
+        if self.onnx is not None and not dropout:  # variations need torch: ONNX Runtime has no dropout masks
+            return [to_image(image) for image in torch.from_numpy(self.onnx.run(None, {"drawing": batch.numpy()})[0])]
+        batch = batch.to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
         noise = torch.Generator(self.device).manual_seed(seed or 0) if dropout else None
         with self._autocast():
             output = self.generator(batch, noise)
@@ -141,18 +158,35 @@ class Translator:
     def _autocast(self):
         return torch.autocast("cpu", dtype=torch.bfloat16) if self.cpu_bf16 else nullcontext()
 
-    def _time_frames(self) -> dict[bool, float]:
-        """Seconds per frame in fp32 and (on CPUs) bf16, each timed twice, the second time kept: this also warms
-        the kernels up before the first stroke."""
+    def _onnx_session(self):
+        """ONNX Runtime on the verified export beside the checkpoint (`python -m pix2pix.export --onnx`), if there is
+        one for these very weights and onnxruntime is installed; else None and, for a file that cannot be used, why."""
+        path = onnx_path(self.path)
+        if not path.is_file():
+            return None, None
+        try:
+            if exported_from(path) != file_sha256(self.path):
+                return None, f"{path.name} was exported from other weights; export it again"
+            return onnx_session(path), None
+        except ImportError:
+            return None, f"{path.name} needs onnxruntime (pip install onnx onnxruntime)"
+        except Exception as error:  # a corrupt file costs only the faster runtime, never the model
+            return None, f"{path.name} cannot be used: {error}"
+
+    def _time_frames(self) -> dict[str, float]:
+        """Seconds per frame for each runtime this device has (torch fp32; on CPUs bf16 and ONNX Runtime when
+        exported), each timed twice, the second time kept: this also warms the kernels up before the first stroke."""
         blank = [Image.new("RGB", (self.size, self.size), "white")]
+        onnx, runtimes = self.onnx, ["fp32"] + (["bf16"] if self.device.type == "cpu" else [])
+        runtimes += ["onnxruntime"] if onnx is not None else []
         timings = {}
-        for bf16 in (False, True, False, True) if self.device.type == "cpu" else (False, False):
-            self.cpu_bf16 = bf16
+        for runtime in runtimes * 2:
+            self.cpu_bf16, self.onnx = runtime == "bf16", onnx if runtime == "onnxruntime" else None
             started = time.perf_counter()
             self.translate_batch(blank)
-            timings[bf16] = time.perf_counter() - started
-        self.cpu_bf16 = False
-        return {True: timings.get(True, float("inf")), False: timings[False]}
+            timings[runtime] = time.perf_counter() - started
+        self.cpu_bf16, self.onnx = False, onnx
+        return timings
 
 
 def _fit_square(image: Image.Image, size: int, fill: int | tuple[int, ...] = (255, 255, 255)) -> Image.Image:

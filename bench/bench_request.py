@@ -1,0 +1,94 @@
+"""Where one stroke's request spends its time: each step of the server's path, and the whole round trip.
+
+    python bench/bench_request.py [--model NAME] [--repeats 50]
+
+Times, for one drawing as the canvas sends it (a PNG data URL), each step the handler takes (decode the
+drawing, prepare it, run the generator, encode the picture), the handler as a whole, and one request
+over gradio's HTTP API on loopback; what the round trip adds to the handler is gradio's share (queue,
+events, JSON). The reference path of earlier versions is timed in the same run: the picture as a PNG
+written to gradio's file cache (gr.Image's postprocessing), which the browser then fetched.
+Prints medians as a markdown table naming the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import gradio as gr
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere: the repo root holds demo/
+from bench.bench_load import TIMEOUT_S, drawings, translate  # noqa: E402
+from demo.app import CHECKPOINTS_DIR, EXAMPLES_DIR, build_app, launch  # noqa: E402
+from demo.catalog import load_catalog  # noqa: E402
+from demo.handlers import ModelHandlers  # noqa: E402
+from demo.picture import picture_url  # noqa: E402
+from demo.sketchpad import from_data_url  # noqa: E402
+from pix2pix.machine import machine_name  # noqa: E402
+from pix2pix.translate import resolve_device  # noqa: E402
+
+
+def median_ms(action: Callable[[], object], repeats: int) -> float:
+    action()  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoints", default=str(CHECKPOINTS_DIR))
+    parser.add_argument("--examples", default=str(EXAMPLES_DIR))
+    parser.add_argument("--model", help="model to time (default: the studio's first tab)")
+    parser.add_argument("--repeats", type=int, default=50)
+    args = parser.parse_args(argv)
+
+    catalog = load_catalog(args.checkpoints, "auto")
+    model = args.model or ("facades" if "facades" in catalog.translators else sorted(catalog.translators)[0])
+    if model not in catalog.translators:
+        sys.exit(f"no model {model!r} in {args.checkpoints}: {', '.join(catalog.translators) or 'none'}")
+    translator = catalog.translators[model]
+    handlers = ModelHandlers(translator)
+    drawing = drawings()[3]
+    image = from_data_url(drawing)
+    prepared = translator.prepare(image)
+    picture = translator.translate_batch([prepared])[0]
+    reference_output = gr.Image(type="pil", format="png")
+    steps = {
+        "decode the drawing (PNG data URL)": lambda: from_data_url(drawing),
+        "prepare it (size, palette)": lambda: translator.prepare(image),
+        "the generator": lambda: translator.translate_batch([prepared]),
+        "encode the picture (JPEG data URL)": lambda: picture_url(picture),
+        "the whole handler": lambda: handlers.translate(drawing),
+        "reference: the picture as a PNG in gradio's file cache": lambda: reference_output.postprocess(picture),
+    }
+    rows = [(name, median_ms(action, args.repeats)) for name, action in steps.items()]
+
+    app = build_app(args.checkpoints, args.examples)
+    url = launch(app, host="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        with httpx.Client(base_url=url, timeout=TIMEOUT_S) as client:
+            round_trip = median_ms(lambda: translate(client, f"translate_{model}", drawing), args.repeats)
+    finally:
+        app.close()
+    handler = dict(rows)["the whole handler"]
+    rows += [("one request over HTTP (POST + event stream), loopback", round_trip),
+             ("... of which gradio (round trip minus handler)", round_trip - handler)]
+    print(f"\nOne request, model {model} ({translator.runtime_name}), "
+          f"median of {args.repeats}, on {machine_name(resolve_device('auto'))}\n")
+    print("| step | ms |")
+    print("|---|---:|")
+    for name, milliseconds in rows:
+        print(f"| {name} | {milliseconds:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
