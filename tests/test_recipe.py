@@ -100,6 +100,19 @@ def test_the_weight_average_trails_the_raw_weights_and_is_what_ships():
     assert plain.ema is None and plain.shipped_generator(batches) is plain.generator  # no average: the raw weights ship
 
 
+def test_the_average_warms_up_instead_of_holding_on_to_the_initialisation():
+    """With decay 0.999 and no warm-up, the average after one step would be 99.9 % the random start; the warm-up
+    decay (1 + n) / (10 + n) makes it follow the first steps closely, and the count survives a resume."""
+    trainer = tiny_trainer(ema_decay=0.999)
+    start = [p.detach().clone() for p in trainer.ema.parameters()]
+    trainer.step(torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1)
+    for average, raw, initial in zip(trainer.ema.parameters(), trainer.generator.parameters(), start, strict=True):
+        assert torch.allclose(average, initial + (1 - 2 / 11) * (raw - initial), atol=1e-6)
+    resumed = tiny_trainer(ema_decay=0.999)
+    resumed.load_state_dict(trainer.state_dict())
+    assert resumed.ema_updates == trainer.ema_updates == 1
+
+
 def test_the_average_gets_batchnorm_statistics_of_its_own():
     """The raw generator's running statistics belong to other weights: measured again for the average, they are
     the plain mean over the given batches, and training's random stream does not move."""

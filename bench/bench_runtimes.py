@@ -1,0 +1,68 @@
+"""One 256x256 frame through each CPU runtime the Translator can choose: torch fp32, torch bf16, ONNX Runtime.
+
+    python bench/bench_runtimes.py [--checkpoint checkpoints/facades.safetensors] [--repeats 30]
+
+Exports the checkpoint to ONNX in a temporary folder (verified against torch, as
+`python -m pix2pix.export` does), times batch-1 translations (drawing in, picture out) for each
+runtime and prints the medians as a markdown table naming the machine, with the runtime that a
+Translator picks at load on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from pix2pix.export import export_onnx, onnx_path  # noqa: E402
+from pix2pix.machine import machine_name  # noqa: E402
+from pix2pix.translate import Translator  # noqa: E402
+
+RUNTIMES = ("fp32", "bf16", "onnxruntime")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/facades.safetensors"))
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        checkpoint = Path(folder) / args.checkpoint.name
+        shutil.copy(args.checkpoint, checkpoint)
+        export_onnx(checkpoint)
+        translator = Translator(checkpoint, "cpu")
+        chosen, onnx = translator.runtime, translator.onnx
+        if onnx is None:  # not chosen, so the Translator let it go: open it again to time it
+            from pix2pix.export import onnx_session
+
+            onnx = onnx_session(onnx_path(checkpoint))
+        drawing = [Image.new("RGB", (translator.size, translator.size), "white")]
+        medians = {}
+        for runtime in RUNTIMES:
+            translator.cpu_bf16, translator.onnx = runtime == "bf16", onnx if runtime == "onnxruntime" else None
+            translator.translate_batch(drawing)  # warm-up
+            times = []
+            for _ in range(args.repeats):
+                started = time.perf_counter()
+                translator.translate_batch(drawing)
+                times.append(time.perf_counter() - started)
+            medians[runtime] = 1000 * statistics.median(times)
+    print(f"\n{args.checkpoint.name}, batch 1, median of {args.repeats}, on {machine_name(torch.device('cpu'))}, "
+          f"torch {torch.__version__}\n")
+    print("| runtime | ms per frame | |")
+    print("|---|---:|---|")
+    for runtime, milliseconds in medians.items():
+        name = {"fp32": "torch fp32", "bf16": "torch bf16 autocast", "onnxruntime": "ONNX Runtime fp32"}[runtime]
+        print(f"| {name} | {milliseconds:.1f} | {'chosen by the Translator at load' if runtime == chosen else ''} |")
+
+
+if __name__ == "__main__":
+    main()
