@@ -3,10 +3,12 @@
     python bench/bench_browser.py [--checkpoints DIR] [--model NAME] [--strokes 30] [--url http://127.0.0.1:7860/]
 
 Launches the studio on loopback (or uses --url), drives Debian's Chromium through Playwright, draws
-`--strokes` short strokes in a grid (each one changes the drawing, so each one must change the picture)
-and prints median and p95 latency as a markdown table naming the machine. Browser and server share
-the machine here, so the figure includes the browser's own work (reading the canvas back, showing
-the picture) competing with the model for the same cores.
+`--strokes` short strokes in a grid with live drawing off (each one changes the drawing, so each one
+must change the picture) and prints median and p95 latency as a markdown table naming the machine.
+Then, live drawing on, one slow 4-second stroke: how many new pictures per second follow the pen, and
+whether the last one shown is the final drawing's. Browser and server share the machine here, so the
+figures include the browser's own work (reading the canvas back, showing the picture) competing with
+the model for the same cores.
 """
 
 from __future__ import annotations
@@ -70,6 +72,38 @@ def stroke_latencies(page: Page, strokes: int, timeout_ms: float) -> tuple[list[
     return latencies, misses
 
 
+LIVE_STROKE_S = 4.0
+
+
+def live_pictures_per_second(page: Page, timeout_ms: float) -> tuple[float, bool]:
+    """Live drawing on: new pictures per second during one slow stroke across the canvas, and whether the
+    picture shown at the end is the one for the final drawing (it must be: only stale requests are dropped)."""
+    live = page.locator(".canvas:visible input[type=checkbox]").first
+    live.check()
+    page.evaluate("""selector => {  // count every change of the visible picture, however the page swaps it in
+        const shown = () => [...document.querySelectorAll(selector)].find(i => i.offsetParent)?.src;
+        let last = shown();
+        window.__pictures = 0;
+        setInterval(() => { const now = shown(); if (now !== last) { window.__pictures++; last = now; } }, 4);
+    }""", OUTPUT_IMAGE)
+    box = page.locator(".canvas canvas:visible").first.bounding_box()
+    left, top = box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.85
+    page.mouse.move(left, top)
+    page.mouse.down()
+    started, moves = time.perf_counter(), 200
+    for step in range(1, moves + 1):  # a slow wavy line, one move every 20 ms
+        page.mouse.move(left + step * box["width"] * 0.8 / moves, top - box["height"] * 0.05 * ((step // 10) % 2))
+        page.wait_for_timeout(1000 * LIVE_STROKE_S / moves)
+    during = page.evaluate("window.__pictures")
+    seconds = time.perf_counter() - started
+    page.mouse.up()
+    page.wait_for_timeout(1500)  # the final drawing's picture lands
+    shown = output_source(page)
+    page.get_by_role("button", name="Translate").locator("visible=true").first.click()  # the final canvas, once more
+    page.wait_for_timeout(1500)
+    return during / seconds, output_source(page) == shown
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -103,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
             draw_stroke(page, 0.45, 0.5, 0.1)  # warm-up: the first stroke pays for the page's and the model's first use
             wait_for_new_output(page, before, args.timeout * 1000)
             latencies, misses = stroke_latencies(page, args.strokes, args.timeout * 1000)
+            live_rate, final_matches = live_pictures_per_second(page, args.timeout * 1000)
             browser.close()
     finally:
         if app is not None:
@@ -113,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     print("| strokes | missed | median ms | p95 ms |")
     print("|---:|---:|---:|---:|")
     print(f"| {len(latencies)} | {misses} | {statistics.median(latencies) * 1000:.0f} | {percentile(latencies, 0.95) * 1000:.0f} |")
+    print(f"\nLive drawing, one {LIVE_STROKE_S:g} s stroke: {live_rate:.1f} new pictures per second; "
+          f"the last picture {'is' if final_matches else 'is NOT'} the final drawing's")
 
 
 if __name__ == "__main__":
