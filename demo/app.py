@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -138,11 +139,18 @@ def provenance(translator: Translator) -> str:
     if not training:
         return f"No training record in this checkpoint. Here: {1000 * translator.frame_seconds:.0f} ms per picture."
     totals = training.get("totals") or {"minutes": training.get("minutes"), "machines": [training.get("device", "")]}
-    machines = ", ".join(totals.get("machines") or []) or "an unrecorded machine"
+    machines = " and ".join(machine_kinds(totals.get("machines") or [])) or "an unrecorded machine"
     return (f"Trained on {training.get('train_pairs', '?')} {translator.info.task} pairs "
             f"for {totals.get('minutes', '?')} min in all, on {machines}. "
             f"Here: {1000 * translator.frame_seconds:.0f} ms per picture ({translator.runtime_name})."
             + (f" Not used: {translator.onnx_problem}." if translator.onnx_problem else ""))
+
+
+def machine_kinds(machines: list[str]) -> list[str]:
+    """The kinds of machine a model trained on, for a person: thread counts (a run's setting, not the machine's)
+    left out, and older records that named only "CPU" dropped beside the named ones."""
+    kinds = list(dict.fromkeys(re.sub(r", \d+ (torch )?threads$", "", machine) for machine in machines))
+    return [kind for kind in kinds if kind != "CPU"] or kinds
 
 
 def catalog_notice(catalog: Catalog, checkpoints_dir: Path) -> str:

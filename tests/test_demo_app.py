@@ -45,3 +45,18 @@ def test_the_server_address_comes_from_gradio_variables_and_flags_win(monkeypatc
     monkeypatch.delenv("GRADIO_SERVER_PORT")
     assert (parse_arguments([]).host, parse_arguments([]).port) == ("127.0.0.1", 7860)  # loopback unless asked
     assert all(part.isdigit() for part in network_address().split("."))
+
+
+def test_the_model_line_names_the_kinds_of_machine_once(tmp_path: Path):
+    from conftest import save_fixture_model
+
+    from demo.app import provenance
+    from pix2pix.checkpoint import ModelInfo
+    from pix2pix.translate import Translator
+
+    training = {"train_pairs": 400, "totals": {"minutes": 200.8, "machines": ["AMD EPYC (AVX512), 2 cores, 2 torch threads",
+                                                                              "CPU, 2 threads"]}}
+    save_fixture_model(tmp_path / "m.safetensors", ModelInfo(task="facades", input_kind="edges", training=training), seed=1)
+    line = provenance(Translator(tmp_path / "m.safetensors", "cpu"))
+    assert line.startswith("Trained on 400 facades pairs for 200.8 min in all, on AMD EPYC (AVX512), 2 cores. Here: ")
+    assert "ms per picture (cpu, " in line
