@@ -68,7 +68,10 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add_arguments(parser, GeneratorConfig)
     add_arguments(parser, DiscriminatorConfig, prefix="d_")
     add_arguments(parser, TrainConfig)
+    parser.set_defaults(direction=None)  # unset: the dataset's own direction (facades: labels -> photo is BtoA)
     arguments = parser.parse_args(argv)
+    if arguments.direction is None:
+        arguments.direction = dataset_direction(arguments.data)
     try:  # every setting is checked where it is defined; a bad one is one line, before any data is read
         arguments.configs = (from_arguments(GeneratorConfig, arguments), from_arguments(DiscriminatorConfig, arguments, prefix="d_"),
                              from_arguments(TrainConfig, arguments))
@@ -79,6 +82,14 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         if getattr(arguments, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     return arguments
+
+
+def dataset_direction(data: Path) -> str:
+    """The direction a dataset records from its input to its photo (dataset.json), else the paper's AtoB."""
+    try:
+        return dataset_description(data).get("direction", "AtoB")
+    except DatasetError:
+        return "AtoB"  # a bad folder is reported, with the reason, when the data is read
 
 
 @dataclass

@@ -1,12 +1,13 @@
 """Training recipes at equal CPU minutes: held-out quality after each budget, same machine, same run.
 
-    python bench/bench_recipe.py --data data/facades --minutes 15 60 [--recipes paper project ...]
+    python bench/bench_recipe.py --data data/facades --minutes 15 60 [--recipes paper project:15 ...] [--threads 1]
 
-Each recipe is `train.py` with its flags, started from scratch in its own process on one thread, all recipes
-side by side. Budgets count the process's CPU time (user + system, from /proc), not wall time, so recipes
-sharing the machine with each other or with other work still get the same CPU minutes. At each budget the
-run is stopped with SIGTERM (train.py saves and exports the generator it would ship), evaluated on the test
-split with `python -m pix2pix.evaluate` (and the dataset's judge when it has one) once every budget is trained.
+Each recipe is `train.py` with its flags, started from scratch in its own process on `--threads` threads, all
+recipes side by side; NAME:M stops that recipe after the budget M (to spend the CPU on the others). Budgets
+count the process's CPU time (user + system, from /proc), not wall time, so recipes sharing the machine with
+each other or with other work still get the same CPU minutes. At each budget the run is stopped with SIGTERM
+(train.py saves and exports the generator it would ship); once every budget is trained, each snapshot is
+scored on the test split with `python -m pix2pix.evaluate` (and the dataset's judge when it has one).
 Prints a markdown table; `--table` also writes it to a file; `--evaluate-only` scores the snapshots again
 (after training a judge, say).
 """
@@ -53,9 +54,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_to(budgets: dict[str, float], commands: dict[str, list[str]], logs: Path, poll: float = 2.0) -> dict[str, float]:
+def run_to(budgets: dict[str, float], commands: dict[str, list[str]], logs: Path, threads: int,
+           poll: float = 2.0) -> dict[str, float]:
     """Start every command, SIGTERM each when its CPU time reaches its budget; wait for all to save and exit."""
-    environment = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    environment = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     with contextlib.ExitStack() as files:
         processes = {name: subprocess.Popen(command, cwd=ROOT, env=environment, stderr=subprocess.STDOUT,
                                             stdout=files.enter_context(open(logs / f"{name}.log", "a")))
@@ -84,32 +86,51 @@ def stop_at_budgets(processes: dict[str, subprocess.Popen], budgets: dict[str, f
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="a prepared dataset (train/ and test/)")
-    parser.add_argument("--recipes", nargs="+", default=["paper", "project"], choices=sorted(RECIPES))
+    parser.add_argument("--recipes", nargs="+", default=["paper", "project"], type=recipe_and_limit,
+                        help=f"NAME or NAME:MAX-MINUTES; names: {', '.join(RECIPES)}")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per recipe (default 1)")
     parser.add_argument("--minutes", type=float, nargs="+", default=[15, 60], help="CPU-minute budgets (ascending)")
     parser.add_argument("--direction", help="train.py --direction (default: the dataset's)")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "bench_recipe", help="where the runs go")
     parser.add_argument("--table", type=Path, help="also write the markdown table here")
     parser.add_argument("--evaluate-only", action="store_true", help="score the snapshots of an earlier run of this script")
     arguments = parser.parse_args(argv)
-    if sorted(arguments.minutes) != arguments.minutes or arguments.minutes[0] <= 0:
-        parser.error("--minutes must be positive and ascending")
+    if sorted(arguments.minutes) != arguments.minutes or arguments.minutes[0] <= 0 or arguments.threads < 1:
+        parser.error("--minutes must be positive and ascending, --threads at least 1")
+    arguments.limits = dict(arguments.recipes)
+    arguments.recipes = list(arguments.limits)
     if not arguments.evaluate_only:
         if arguments.runs.exists() and any(arguments.runs.iterdir()):
             parser.error(f"{arguments.runs} is not empty: every recipe must start from scratch (or --evaluate-only)")
         train_all(arguments)
     rows = []
     for budget in arguments.minutes:
-        for name in arguments.recipes:
+        for name in recipes_at(arguments, budget):
             checkpoint = snapshot(arguments.runs, name, budget)
             cpu_minutes = json.loads((arguments.runs / "cpu_minutes.json").read_text())[checkpoint.name]
             rows.append({"recipe": name, "budget": budget, "cpu_minutes": cpu_minutes,
                          "images_seen": load_generator(checkpoint)[1].training["images_seen"],
                          **evaluate(checkpoint, arguments.data, device="cpu")})
             print(json.dumps({k: v for k, v in rows[-1].items() if k in ("recipe", "cpu_minutes", *METRICS)}), flush=True)
-    table = format_table(rows, arguments.data)
+    table = format_table(rows, arguments.data, arguments.threads)
     print(table)
     if arguments.table:
         arguments.table.write_text(table)
+
+
+def recipe_and_limit(text: str) -> tuple[str, float]:
+    name, _, limit = text.partition(":")
+    if name not in RECIPES:
+        raise argparse.ArgumentTypeError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
+    try:
+        return name, float(limit) if limit else float("inf")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: the limit after ':' must be a number of minutes") from None
+
+
+def recipes_at(arguments: argparse.Namespace, budget: float) -> list[str]:
+    """The recipes that train to `budget`."""
+    return [name for name in arguments.recipes if budget <= arguments.limits[name]]
 
 
 def snapshot(runs: Path, name: str, budget: float) -> Path:
@@ -123,23 +144,24 @@ def train_all(arguments: argparse.Namespace) -> None:
     done = dict.fromkeys(arguments.recipes, 0.0)
     for budget in arguments.minutes:
         commands = {}
-        for name in arguments.recipes:
+        for name in recipes_at(arguments, budget):
             resume = ["--resume"] if done[name] else []
             commands[name] = [sys.executable, str(ROOT / "train.py"), "--data", str(arguments.data), "--name", name,
                               "--runs", str(arguments.runs), *direction, *RECIPES[name], *resume, "--sample-every", "0",
                               "--save-every", "500", "--export", str(snapshot(arguments.runs, name, budget))]
         # a resumed process starts its CPU clock at zero: give it what is left of the budget
-        used = run_to({name: 60 * budget - done[name] for name in commands}, commands, arguments.runs)
-        for name in arguments.recipes:
+        used = run_to({name: 60 * budget - done[name] for name in commands}, commands, arguments.runs, arguments.threads)
+        for name in commands:
             done[name] += used[name]
             clock = arguments.runs / "cpu_minutes.json"
             record = json.loads(clock.read_text()) if clock.exists() else {}
             clock.write_text(json.dumps({**record, snapshot(arguments.runs, name, budget).name: done[name] / 60}, indent=1))
 
 
-def format_table(rows: list[dict], data: Path) -> str:
+def format_table(rows: list[dict], data: Path, threads: int) -> str:
     present = [key for key in METRICS if any(key in row for row in rows)]
-    lines = [f"Held-out test split of `{data}`, {machine_name(torch.device('cpu'))}, one thread per recipe "
+    machine = machine_name(torch.device("cpu")).rsplit(", ", 1)[0]  # this process's own thread count is not the runs'
+    lines = [f"Held-out test split of `{data}`, {machine}, {threads} torch thread(s) per recipe "
              f"(`python bench/bench_recipe.py`).", "",
              "| recipe | CPU minutes | images seen | " + " | ".join(present) + " |",
              "|---|---:|---:|" + "---:|" * len(present)]

@@ -154,3 +154,11 @@ def test_sigterm_saves_a_loadable_state_and_exits_cleanly(dataset, tmp_path):
     assert process.returncode == 0, output
     state = load_state(tmp_path / "stopped" / "latest.safetensors")
     assert state["step"] >= 2 and "trained" in output
+
+
+def test_the_direction_defaults_to_the_datasets_own(tmp_path):
+    """facades records labels -> photo as BtoA: without --direction a run trains that way; the flag still wins."""
+    (tmp_path / "dataset.json").write_text(json.dumps({"task": "facades", "input_kind": "labels", "direction": "BtoA"}))
+    assert train.parse_arguments(["--data", str(tmp_path), "--name", "x"]).configs[2].direction == "BtoA"
+    assert train.parse_arguments(["--data", str(tmp_path), "--name", "x", "--direction", "AtoB"]).configs[2].direction == "AtoB"
+    assert train.parse_arguments(["--data", str(tmp_path / "bare"), "--name", "x"]).configs[2].direction == "AtoB"
