@@ -8,6 +8,7 @@ load finds fastest; channels_last) are chosen in one place.
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -63,6 +64,8 @@ class Translator:
         self.generator = generator.to(self.dtype).to(memory_format=torch.channels_last)
         self.discriminator = discriminator.to(self.dtype).to(memory_format=torch.channels_last) if discriminator else None
         self.cpu_bf16 = False
+        # On a CPU one translation already uses every core: requests take turns (a GPU overlaps a few).
+        self._turn = threading.Lock() if self.device.type == "cpu" else nullcontext()
         self.onnx, self.onnx_problem = self._onnx_session() if self.device.type == "cpu" else (None, None)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # the timing below picks the kernels, before the first stroke
@@ -138,12 +141,14 @@ class Translator:
 
         The noise comes from a generator of this call's own, so concurrent requests share no state."""
         batch = torch.stack([to_tensor(d) for d in drawings])
-        if self.onnx is not None and not dropout:  # variations need torch: ONNX Runtime has no dropout masks
-            return [to_image(image) for image in torch.from_numpy(self.onnx.run(None, {"drawing": batch.numpy()})[0])]
-        batch = batch.to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
-        noise = torch.Generator(self.device).manual_seed(seed or 0) if dropout else None
-        with self._autocast():
-            output = self.generator(batch, noise)
+        with self._turn:
+            if self.onnx is not None and not dropout:  # variations need torch: ONNX Runtime has no dropout masks
+                output = torch.from_numpy(self.onnx.run(None, {"drawing": batch.numpy()})[0])
+            else:
+                batch = batch.to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
+                noise = torch.Generator(self.device).manual_seed(seed or 0) if dropout else None
+                with self._autocast():
+                    output = self.generator(batch, noise)
         return [to_image(image) for image in output]
 
     @torch.inference_mode()
