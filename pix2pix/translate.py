@@ -159,7 +159,7 @@ class Translator:
             raise FileNotFoundError(self.critic_problem)
         condition = to_tensor(self.prepare(drawing))[None].to(self.device, self.dtype)
         image = to_tensor(output.convert("RGB").resize((self.size, self.size)))[None].to(self.device, self.dtype)
-        with self._autocast():
+        with self._turn, self._autocast():
             logits = self.discriminator(condition, image)
         return torch.sigmoid(logits.float())[0, 0].cpu().numpy()
 
