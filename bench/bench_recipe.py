@@ -57,7 +57,9 @@ def cpu_seconds(pid: int) -> float:
 def run_to(budgets: dict[str, float], commands: dict[str, list[str]], logs: Path, threads: int,
            poll: float = 2.0) -> dict[str, float]:
     """Start every command, SIGTERM each when its CPU time reaches its budget; wait for all to save and exit."""
-    environment = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    # Passive waits: an OpenMP thread that spins while the machine is shared burns CPU time that does no work
+    # and would count against its recipe's budget.
+    environment = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "PASSIVE"}
     with contextlib.ExitStack() as files:
         processes = {name: subprocess.Popen(command, cwd=ROOT, env=environment, stderr=subprocess.STDOUT,
                                             stdout=files.enter_context(open(logs / f"{name}.log", "a")))
