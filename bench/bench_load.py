@@ -5,7 +5,7 @@
 Launches the studio on loopback (or uses --url, which must be loopback: this is a load test, not an
 attack). Each student is a session of its own that sends its latest drawing every 1-2 s (uniformly at
 random; at once when the previous picture took longer), as a person pausing between strokes does, over
-gradio's HTTP API (POST /gradio_api/call/..., then the picture from its event stream). Prints requests,
+gradio's HTTP API (POST /gradio_api/run/translate_NAME, the picture in the answer, as the page's strokes go). Prints requests,
 errors and p50/p95 latency per class size as a markdown table naming the machine, then the saturation
 throughput: requests per second with `--saturation-users` clients sending back to back.
 """
@@ -13,7 +13,6 @@ throughput: requests per second with `--saturation-users` clients sending back t
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -53,21 +52,13 @@ class StudioError(RuntimeError):
 
 
 def translate(client: httpx.Client, api_name: str, drawing: str) -> str:
-    """One translation over gradio's HTTP API, as any API caller makes it; returns the picture's data URL."""
-    response = client.post(f"gradio_api/call/{api_name}", json={"data": [drawing]})
-    response.raise_for_status()
-    event_id = response.json()["event_id"]
-    event = None
-    with client.stream("GET", f"gradio_api/call/{api_name}/{event_id}") as stream:
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                event = line.removeprefix("event: ")
-            elif line.startswith("data: ") and event in ("complete", "error"):
-                data = json.loads(line.removeprefix("data: "))
-                if event == "error":
-                    raise StudioError(str(data))
-                return data[0]
-    raise StudioError("the event stream ended without a picture")
+    """One translation over gradio's HTTP API, the way the page sends a stroke (one POST, the picture in the
+    answer); returns the picture's data URL."""
+    response = client.post(f"gradio_api/run/{api_name}", json={"data": [drawing]})
+    answer = response.json()
+    if response.status_code != 200 or "data" not in answer:
+        raise StudioError(str(answer.get("error", answer)))
+    return answer["data"][0]
 
 
 class Tally:
@@ -98,7 +89,7 @@ def student(url: str, api_name: str, values: list[str], deadline: float, interva
             try:
                 translate(client, api_name, values[index % len(values)])
                 tally.add(time.perf_counter() - started)
-            except (httpx.HTTPError, StudioError, KeyError) as error:  # every failed request is counted
+            except (httpx.HTTPError, StudioError, ValueError) as error:  # every failed request is counted
                 tally.add(None, f"{type(error).__name__}: {error}")
             index += 1
             time.sleep(max(0.0, pace.uniform(*interval) - (time.perf_counter() - started)))

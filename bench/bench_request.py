@@ -4,7 +4,7 @@
 
 Times, for one drawing as the canvas sends it (a PNG data URL), each step the handler takes (decode the
 drawing, prepare it, run the generator, encode the picture), the handler as a whole, and one request
-over gradio's HTTP API on loopback; what the round trip adds to the handler is gradio's share (queue,
+over gradio's HTTP API on loopback, as the page sends a stroke; what the round trip adds to the handler is gradio's share (queue,
 events, JSON). The reference path of earlier versions is timed in the same run: the picture as a PNG
 written to gradio's file cache (gr.Image's postprocessing), which the browser then fetched.
 Prints medians as a markdown table naming the machine.
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         app.close()
     handler = dict(rows)["the whole handler"]
-    rows += [("one request over HTTP (POST + event stream), loopback", round_trip),
+    rows += [("one request over HTTP (POST, the picture in the answer), loopback", round_trip),
              ("... of which gradio (round trip minus handler)", round_trip - handler)]
     print(f"\nOne request, model {model} ({translator.runtime_name}), "
           f"median of {args.repeats}, on {machine_name(resolve_device('auto'))}\n")
