@@ -25,7 +25,7 @@ from pix2pix.data.labels import labels_from_photo
 from pix2pix.export import exported_from, file_sha256, onnx_path, onnx_session
 from pix2pix.images import open_image, to_image, to_rgb, to_tensor, uint8_image
 
-TIMED_FRAMES = 3  # per runtime, at load
+WARM_UP_FRAMES, TIMED_FRAMES = 2, 3  # per runtime, at load (bf16 kernels need more than one frame to settle)
 
 
 def find_checkpoints(folder: str | Path) -> dict[str, Path]:
@@ -183,19 +183,19 @@ class Translator:
 
     def _time_frames(self) -> dict[str, float]:
         """Seconds per frame for each runtime this device has (torch fp32; on CPUs bf16 and ONNX Runtime when
-        exported): one warm-up (the kernels are ready before the first stroke), then the median of three, the
+        exported): a warm-up (the kernels are ready before the first stroke), then the median of three, the
         runtimes taking turns so that a busy moment of the machine does not fall on one of them."""
         blank = [Image.new("RGB", (self.size, self.size), "white")]
         onnx, runtimes = self.onnx, ["fp32"] + (["bf16"] if self.device.type == "cpu" else [])
         runtimes += ["onnxruntime"] if onnx is not None else []
         timings: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
-        for runtime in runtimes * (1 + TIMED_FRAMES):
+        for runtime in runtimes * (WARM_UP_FRAMES + TIMED_FRAMES):
             self.cpu_bf16, self.onnx = runtime == "bf16", onnx if runtime == "onnxruntime" else None
             started = time.perf_counter()
             self.translate_batch(blank)
             timings[runtime].append(time.perf_counter() - started)
         self.cpu_bf16, self.onnx = False, onnx
-        return {runtime: statistics.median(times[1:]) for runtime, times in timings.items()}
+        return {runtime: statistics.median(times[WARM_UP_FRAMES:]) for runtime, times in timings.items()}
 
 
 def _fit_square(image: Image.Image, size: int, fill: int | tuple[int, ...] = (255, 255, 255)) -> Image.Image:
