@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
-from pix2pix.export import export_onnx, onnx_path  # noqa: E402
+from pix2pix.export import export_onnx, onnx_path, onnx_session  # noqa: E402
 from pix2pix.machine import machine_name  # noqa: E402
 from pix2pix.translate import Translator  # noqa: E402
 
@@ -39,20 +39,16 @@ def main(argv: list[str] | None = None) -> None:
         shutil.copy(args.checkpoint, checkpoint)
         export_onnx(checkpoint)
         translator = Translator(checkpoint, "cpu")
-        chosen, onnx = translator.runtime, translator.onnx
-        if onnx is None:  # not chosen, so the Translator let it go: open it again to time it
-            from pix2pix.export import onnx_session
-
-            onnx = onnx_session(onnx_path(checkpoint))
+        chosen = translator.runtime
+        translator.onnx = translator.onnx or onnx_session(onnx_path(checkpoint))  # let go if not chosen: open it again
         drawing = [Image.new("RGB", (translator.size, translator.size), "white")]
         medians = {}
         for runtime in RUNTIMES:
-            translator.cpu_bf16, translator.onnx = runtime == "bf16", onnx if runtime == "onnxruntime" else None
-            translator.translate_batch(drawing)  # warm-up
+            translator.translate_batch(drawing, runtime=runtime)  # warm-up
             times = []
             for _ in range(args.repeats):
                 started = time.perf_counter()
-                translator.translate_batch(drawing)
+                translator.translate_batch(drawing, runtime=runtime)
                 times.append(time.perf_counter() - started)
             medians[runtime] = 1000 * statistics.median(times)
     print(f"\n{args.checkpoint.name}, batch 1, median of {args.repeats}, on {machine_name(torch.device('cpu'))}, "

@@ -63,7 +63,6 @@ class Translator:
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.generator = generator.to(self.dtype).to(memory_format=torch.channels_last)
         self.discriminator = discriminator.to(self.dtype).to(memory_format=torch.channels_last) if discriminator else None
-        self.cpu_bf16 = False
         # On a CPU one translation already uses every core: requests take turns (a GPU overlaps a few).
         self._turn = threading.Lock() if self.device.type == "cpu" else nullcontext()
         self.onnx, self.onnx_problem = self._onnx_session() if self.device.type == "cpu" else (None, None)
@@ -73,7 +72,6 @@ class Translator:
         torch_runtime = "bf16" if self.device.type == "cpu" and timings["bf16"] < 0.8 * timings["fp32"] else "fp32"
         use_onnx = "onnxruntime" in timings and timings["onnxruntime"] < 0.9 * timings[torch_runtime]
         self.runtime = "onnxruntime" if use_onnx else torch_runtime  # fp32, bf16 (CPU autocast) or onnxruntime
-        self.cpu_bf16 = self.runtime == "bf16"
         if not use_onnx:
             self.onnx = None  # its weights are a second copy of the model's: keep only what runs
         self.frame_seconds = timings[self.runtime]  # one 256x256 frame, as this machine runs it: decides live drawing
@@ -85,6 +83,10 @@ class Translator:
     @property
     def input_kind(self) -> str:
         return self.info.input_kind
+
+    @property
+    def cpu_bf16(self) -> bool:
+        return self.runtime == "bf16"
 
     @property
     def runtime_name(self) -> str:
@@ -136,18 +138,21 @@ class Translator:
         return torch.stack(outputs)
 
     @torch.inference_mode()
-    def translate_batch(self, drawings: list[Image.Image], dropout: bool = False, seed: int | None = None) -> list[Image.Image]:
+    def translate_batch(self, drawings: list[Image.Image], dropout: bool = False, seed: int | None = None,
+                        runtime: str | None = None) -> list[Image.Image]:
         """Translate prepared, model-sized drawings in one batch; with `dropout`, `seed` picks the dropout noise.
+        `runtime` (fp32, bf16, onnxruntime) overrides the one chosen at load, for timing them.
 
         The noise comes from a generator of this call's own, so concurrent requests share no state."""
+        runtime = runtime or self.runtime
         batch = torch.stack([to_tensor(d) for d in drawings])
         with self._turn:
-            if self.onnx is not None and not dropout:  # variations need torch: ONNX Runtime has no dropout masks
+            if runtime == "onnxruntime" and not dropout:  # variations need torch: ONNX Runtime has no dropout masks
                 output = torch.from_numpy(self.onnx.run(None, {"drawing": batch.numpy()})[0])
             else:
                 batch = batch.to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
                 noise = torch.Generator(self.device).manual_seed(seed or 0) if dropout else None
-                with self._autocast():
+                with self._autocast(runtime):
                     output = self.generator(batch, noise)
         return [to_image(image) for image in output]
 
@@ -159,12 +164,13 @@ class Translator:
             raise FileNotFoundError(self.critic_problem)
         condition = to_tensor(self.prepare(drawing))[None].to(self.device, self.dtype)
         image = to_tensor(output.convert("RGB").resize((self.size, self.size)))[None].to(self.device, self.dtype)
-        with self._turn, self._autocast():
+        with self._turn, self._autocast(self.runtime):
             logits = self.discriminator(condition, image)
         return torch.sigmoid(logits.float())[0, 0].cpu().numpy()
 
-    def _autocast(self):
-        return torch.autocast("cpu", dtype=torch.bfloat16) if self.cpu_bf16 else nullcontext()
+    @staticmethod
+    def _autocast(runtime: str):
+        return torch.autocast("cpu", dtype=torch.bfloat16) if runtime == "bf16" else nullcontext()
 
     def _onnx_session(self):
         """ONNX Runtime on the verified export beside the checkpoint (`python -m pix2pix.export --onnx`), if there is
@@ -186,15 +192,12 @@ class Translator:
         exported): a warm-up (the kernels are ready before the first stroke), then the median of three, the
         runtimes taking turns so that a busy moment of the machine does not fall on one of them."""
         blank = [Image.new("RGB", (self.size, self.size), "white")]
-        onnx, runtimes = self.onnx, ["fp32"] + (["bf16"] if self.device.type == "cpu" else [])
-        runtimes += ["onnxruntime"] if onnx is not None else []
+        runtimes = ["fp32"] + (["bf16"] if self.device.type == "cpu" else []) + (["onnxruntime"] if self.onnx else [])
         timings: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
         for runtime in runtimes * (WARM_UP_FRAMES + TIMED_FRAMES):
-            self.cpu_bf16, self.onnx = runtime == "bf16", onnx if runtime == "onnxruntime" else None
             started = time.perf_counter()
-            self.translate_batch(blank)
+            self.translate_batch(blank, runtime=runtime)
             timings[runtime].append(time.perf_counter() - started)
-        self.cpu_bf16, self.onnx = False, onnx
         return {runtime: statistics.median(times[WARM_UP_FRAMES:]) for runtime, times in timings.items()}
 
 
