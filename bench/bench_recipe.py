@@ -9,7 +9,8 @@ each other or with other work still get the same CPU minutes. At each budget the
 (train.py saves and exports the generator it would ship); once every budget is trained, each snapshot is
 scored on the test split with `python -m pix2pix.evaluate` (and the dataset's judge when it has one).
 Prints a markdown table; `--table` also writes it to a file; `--evaluate-only` scores the snapshots again
-(after training a judge, say).
+(after training a judge, say); `--more` trains the recipes of an earlier run on to larger budgets (each resumes
+from its saved state with the CPU minutes it has already spent), so a long comparison can span sessions.
 """
 
 from __future__ import annotations
@@ -96,14 +97,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "bench_recipe", help="where the runs go")
     parser.add_argument("--table", type=Path, help="also write the markdown table here")
     parser.add_argument("--evaluate-only", action="store_true", help="score the snapshots of an earlier run of this script")
+    parser.add_argument("--more", action="store_true", help="train the recipes of an earlier run on to the larger budgets")
     arguments = parser.parse_args(argv)
     if sorted(arguments.minutes) != arguments.minutes or arguments.minutes[0] <= 0 or arguments.threads < 1:
         parser.error("--minutes must be positive and ascending, --threads at least 1")
     arguments.limits = dict(arguments.recipes)
     arguments.recipes = list(arguments.limits)
     if not arguments.evaluate_only:
-        if arguments.runs.exists() and any(arguments.runs.iterdir()):
-            parser.error(f"{arguments.runs} is not empty: every recipe must start from scratch (or --evaluate-only)")
+        if arguments.runs.exists() and any(arguments.runs.iterdir()) and not arguments.more:
+            parser.error(f"{arguments.runs} is not empty: every recipe starts from scratch (or --more, --evaluate-only)")
         train_all(arguments)
     rows = []
     for budget in arguments.minutes:
@@ -143,10 +145,12 @@ def train_all(arguments: argparse.Namespace) -> None:
     """Every recipe side by side to each budget in turn, exporting a snapshot at each."""
     arguments.runs.mkdir(parents=True, exist_ok=True)
     direction = ["--direction", arguments.direction] if arguments.direction else []
-    done = dict.fromkeys(arguments.recipes, 0.0)
+    done = spent_seconds(arguments.runs, arguments.recipes)
     for budget in arguments.minutes:
         commands = {}
         for name in recipes_at(arguments, budget):
+            if done[name] >= 60 * budget:
+                continue  # trained to this budget by an earlier run (--more)
             resume = ["--resume"] if done[name] else []
             commands[name] = [sys.executable, str(ROOT / "train.py"), "--data", str(arguments.data), "--name", name,
                               "--runs", str(arguments.runs), *direction, *RECIPES[name], *resume, "--sample-every", "0",
@@ -158,6 +162,14 @@ def train_all(arguments: argparse.Namespace) -> None:
             clock = arguments.runs / "cpu_minutes.json"
             record = json.loads(clock.read_text()) if clock.exists() else {}
             clock.write_text(json.dumps({**record, snapshot(arguments.runs, name, budget).name: done[name] / 60}, indent=1))
+
+
+def spent_seconds(runs: Path, recipes: list[str]) -> dict[str, float]:
+    """CPU seconds each recipe has already trained in `runs`: its largest snapshot's (0 for a fresh run)."""
+    clock = runs / "cpu_minutes.json"
+    record = json.loads(clock.read_text()) if clock.exists() else {}
+    return {name: 60 * max((minutes for snapshot_name, minutes in record.items()
+                            if snapshot_name.rpartition("-")[0] == name), default=0.0) for name in recipes}
 
 
 def format_table(rows: list[dict], data: Path, threads: int) -> str:
