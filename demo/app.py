@@ -19,6 +19,7 @@ from demo.catalog import Catalog, example_drawings, load_catalog  # noqa: E402
 from demo.handlers import MAX_VARIATIONS, ModelHandlers  # noqa: E402
 from demo.picture import picture_view  # noqa: E402
 from demo.sketchpad import sketchpad  # noqa: E402
+from demo.strokes import stroke_routes, translate_url  # noqa: E402
 from pix2pix.canvas import LIVE_FRAME_SECONDS  # noqa: E402
 from pix2pix.translate import Translator, resolve_device  # noqa: E402
 
@@ -37,8 +38,10 @@ CSS = """
 
 
 def build_app(checkpoints_dir: str | Path = CHECKPOINTS_DIR, examples_dir: str | Path = EXAMPLES_DIR, device: str = "auto") -> gr.Blocks:
-    """The whole page: one tab per model found in `checkpoints_dir`, each model loaded once here."""
+    """The whole page: one tab per model found in `checkpoints_dir`, each model loaded once here. The page's
+    stroke route (demo/strokes.py) rides along as `app.stroke_routes`, which `launch` serves beside gradio's."""
     catalog = load_catalog(checkpoints_dir, device)
+    models: dict[str, ModelHandlers] = {}
     with gr.Blocks(title="pix2pix studio", analytics_enabled=False) as app:
         gr.Markdown("# pix2pix studio\nDraw on the left; a pix2pix U-Net paints the picture on the right after every stroke.")
         notice = catalog_notice(catalog, Path(checkpoints_dir))
@@ -47,7 +50,9 @@ def build_app(checkpoints_dir: str | Path = CHECKPOINTS_DIR, examples_dir: str |
         with gr.Tabs():
             for name, translator in sorted(catalog.translators.items(), key=lambda item: item[0] not in FIRST_TABS):
                 with gr.Tab(name, id=name):
-                    model_tab(ModelHandlers(translator, example_drawings(Path(examples_dir) / name)))
+                    models[name] = ModelHandlers(translator, example_drawings(Path(examples_dir) / name))
+                    model_tab(models[name])
+    app.stroke_routes = stroke_routes(models)
     return app.queue(default_concurrency_limit=concurrency_limit(resolve_device(device)))
 
 
@@ -68,7 +73,7 @@ def model_tab(handlers: ModelHandlers) -> None:
             photo = gr.UploadButton("Start from a photo", file_types=["image"], type="filepath")
         with gr.Column(min_width=300):
             output = picture_view(handlers.translate(None), label="Generated", show_label=True, container=True,
-                                  elem_classes=["output"])
+                                  elem_id=picture_id(translator.name), elem_classes=["output"])
             translate = gr.Button("Translate", variant="primary")
     gallery = gr.Gallery(
         handlers.examples, label="Start from a held-out example (click one)", columns=8, height=150, object_fit="contain",
@@ -95,11 +100,9 @@ def model_tab(handlers: ModelHandlers) -> None:
                               height=DISPLAY_SIZE, elem_classes=["scaled", "pixelated"])
             judge.click(handlers.critic_view, canvas, critic, **model)
 
-    # A stroke skips gradio's queue: one POST with the picture in its answer (measured: 49 ms median mouse-up to
-    # picture instead of 71 ms through the queue's event stream); the Translator makes concurrent ones take turns.
-    direct = {"queue": False, **model}
-    canvas.input(handlers.translate, canvas, output, trigger_mode="always_last", show_progress="hidden", **direct)
-    translate.click(handlers.translate, canvas, output, api_name=f"translate_{translator.name}", **direct)
+    # Strokes go over the stroke route, not these events (the canvas's script calls it); the button skips
+    # gradio's queue: one POST, the picture in its answer. The Translator makes concurrent calls take turns.
+    translate.click(handlers.translate, canvas, output, api_name=f"translate_{translator.name}", queue=False, **model)
     photo.upload(handlers.load_photo, photo, [canvas, output], **model)
     gallery.select(handlers.load_example, None, [canvas, output], **model)
     vary.click(handlers.variations, [canvas, count, seed], variations, **model)
@@ -115,9 +118,15 @@ def drawing_canvas(handlers: ModelHandlers) -> gr.HTML:
     return sketchpad(
         handlers.blank_canvas(), tool=canvas.tool, size=translator.size, background=hex_color(canvas.paper),
         colors=[hex_color(color) for _, color in inks], names=[name for name, _ in inks], brush_size=canvas.line_width,
-        live=translator.frame_seconds < LIVE_FRAME_SECONDS,
+        live=translator.frame_seconds < LIVE_FRAME_SECONDS, translate_url=translate_url(translator.name),
+        picture_id=picture_id(translator.name),
         label="Your drawing" if canvas.tool != "photo" else "Your photo", show_label=True, container=True, elem_classes=["canvas"],
     )
+
+
+def picture_id(name: str) -> str:
+    """The elem_id of model `name`'s picture view, where the canvas's script shows each stroke's picture."""
+    return f"picture-{name}"
 
 
 def hex_color(color: tuple[int, int, int]) -> str:
@@ -172,7 +181,8 @@ def concurrency_limit(device: torch.device) -> int:
 def launch(app: gr.Blocks, host: str | None = None, port: int | None = None, share: bool = False, **options) -> str:
     """Serve `app` with the studio's styling and return its local URL; host/port None -> gradio's defaults and
     GRADIO_SERVER_* variables (which Spaces sets). `options` go to Blocks.launch, e.g. prevent_thread_lock."""
-    _, local_url, _ = app.launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS, **options)
+    _, local_url, _ = app.launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS,
+                                 app_kwargs={"routes": app.stroke_routes}, **options)
     return local_url
 
 

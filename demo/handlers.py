@@ -16,10 +16,10 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from demo.picture import picture_url
+from demo.picture import picture_jpeg, picture_url
 from demo.sketchpad import from_data_url, to_data_url
 from pix2pix.critic import realness_overlay
-from pix2pix.images import ImageError
+from pix2pix.images import ImageError, open_image
 from pix2pix.translate import Translator
 
 MAX_VARIATIONS = 8
@@ -34,6 +34,11 @@ def rejected(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
+def rejection_message(error: ImageError) -> str:
+    """What a person is told about an image the studio cannot use, on the page and over the stroke route."""
+    return f"That image cannot be used: {error}"
+
+
 def _rejects_bad_image(handler: Callable[..., Any]) -> Callable[..., Any]:
     """Turn an ImageError into the studio's rejection: every output stays as it was."""
 
@@ -42,7 +47,7 @@ def _rejects_bad_image(handler: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return handler(*args, **kwargs)
         except ImageError as error:
-            raise rejected(f"That image cannot be used: {error}") from None
+            raise rejected(rejection_message(error)) from None
 
     return guarded
 
@@ -73,6 +78,11 @@ class ModelHandlers:
     def translate(self, canvas: Canvas) -> str:
         """The generator's picture for the canvas; an empty canvas is translated as blank paper."""
         return picture_url(self.translator.translate(self._drawing(canvas)))
+
+    def stroke_picture(self, drawing: bytes) -> bytes:
+        """The JPEG picture for a drawing sent as image bytes (the stroke route, demo/strokes.py); ImageError
+        for bytes that are not a usable image."""
+        return picture_jpeg(self.translator.translate(open_image(drawing)))
 
     @_rejects_bad_image
     def load_example(self, selection: gr.SelectData) -> tuple[str, str]:

@@ -2,17 +2,18 @@
 // A plain 2-D canvas at the model's resolution, so a stroke costs no WebGL and reading it back is one
 // toDataURL. After every stroke the canvas is snapped to the model's colours (paper + ink, or the label
 // palette: no antialiased in-between shades that the model never saw), stored in props.value as a PNG
-// data URL and announced with trigger('input'). Values set by the server (an example, a photo, a fill)
-// are drawn onto the canvas and can be undone like a stroke. props.tool says what the model takes:
-// "pencil" (lines), "brushes" (label classes: brush, box, bucket fill; number keys pick a class) or
-// "photo" (no drawing tools: a photo is uploaded or picked, then translated).
+// data URL (what the page's buttons send) and posted to the stroke route props.translate_url
+// (demo/strokes.py); its picture is shown in the picture view props.picture_id. Values set by the server
+// (an example, a photo, a fill) are drawn onto the canvas and can be undone like a stroke. props.tool says
+// what the model takes: "pencil" (lines), "brushes" (label classes: brush, box, bucket fill; number keys
+// pick a class) or "photo" (no drawing tools: a photo is uploaded or picked, then translated).
 const size = props.size;
 const hexToRgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 const inks = props.colors.map(hexToRgb);
 const paper = hexToRgb(props.background);
 const palette = [paper, ...inks];
 const HISTORY = 50;
-const LIVE_INTERVAL_MS = 100; // while the pen moves, the drawing is sent at most this often (the server keeps the latest)
+const LIVE_INTERVAL_MS = 100; // while the pen moves, the drawing is sent at most this often (the latest one waits)
 
 const canvas = element.querySelector("canvas.sketch");
 canvas.width = canvas.height = size;
@@ -115,18 +116,29 @@ function travel(from, to) {
 function undo() { travel(undoStack, redoStack); }
 function redo() { travel(redoStack, undoStack); }
 
-// Every pixel to the nearest of the model's colours: what is sent is exactly what is shown.
+// Every pixel to the nearest of the model's colours (RGB distance, pix2pix/canvas.py's rule too): what is sent
+// is exactly what is shown. Each distinct colour is looked up once: a drawing holds a handful of them.
+const packed = palette.map(([r, g, b]) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0);
+
+function nearestInk(value) {
+  const [r, g, b] = [value & 255, (value >>> 8) & 255, (value >>> 16) & 255];
+  let best = 0;
+  let bestDistance = Infinity;
+  palette.forEach((rgb, index) => {
+    const distance = (r - rgb[0]) ** 2 + (g - rgb[1]) ** 2 + (b - rgb[2]) ** 2;
+    if (distance < bestDistance) [best, bestDistance] = [index, distance];
+  });
+  return packed[best];
+}
+
 function snapToPalette() {
   const image = context.getImageData(0, 0, size, size);
-  const pixels = image.data;
-  for (let i = 0; i < pixels.length; i += 4) {
-    let best = palette[0];
-    let bestDistance = Infinity;
-    for (const rgb of palette) {
-      const distance = (pixels[i] - rgb[0]) ** 2 + (pixels[i + 1] - rgb[1]) ** 2 + (pixels[i + 2] - rgb[2]) ** 2;
-      if (distance < bestDistance) [best, bestDistance] = [rgb, distance];
-    }
-    [pixels[i], pixels[i + 1], pixels[i + 2], pixels[i + 3]] = [...best, 255];
+  const pixels = new Uint32Array(image.data.buffer); // RGBA bytes, little-endian words
+  const nearest = new Map();
+  for (let i = 0; i < pixels.length; i++) {
+    let snapped = nearest.get(pixels[i]);
+    if (snapped === undefined) nearest.set(pixels[i], (snapped = nearestInk(pixels[i])));
+    pixels[i] = snapped;
   }
   context.putImageData(image, 0, 0);
 }
@@ -135,7 +147,57 @@ function commit() {
   if (props.tool !== "photo") snapToPalette();
   sent = canvas.toDataURL("image/png");
   props.value = sent;
-  trigger("input");
+  requestPicture(sent);
+}
+
+// The picture for the latest drawing: one request out at a time; a drawing made meanwhile waits, and a newer
+// one replaces it (stale drawings are dropped, never queued), so the last picture is the final drawing's.
+const message = element.querySelector(".sketch-message");
+let asking = false;
+let waiting = null;
+let pictureUrl = null;
+
+async function requestPicture(drawing) {
+  if (asking) {
+    waiting = drawing;
+    return;
+  }
+  asking = true;
+  try {
+    const response = await fetch(new URL(props.translate_url, document.baseURI), {
+      method: "POST", headers: { "Content-Type": "image/png" }, body: pngBytes(drawing),
+    });
+    if (response.ok) showPicture(await response.blob());
+    else report((await response.json().catch(() => ({}))).error || `The studio answered ${response.status}.`);
+  } catch (error) {
+    report(`The studio cannot be reached (${error.message}); your drawing is kept.`);
+  }
+  asking = false;
+  if (waiting) {
+    const next = waiting;
+    waiting = null;
+    requestPicture(next);
+  }
+}
+
+function pngBytes(dataUrl) {
+  const text = atob(dataUrl.slice(dataUrl.indexOf(",") + 1));
+  return Uint8Array.from(text, (character) => character.charCodeAt(0));
+}
+
+function showPicture(blob) {
+  const view = document.getElementById(props.picture_id);
+  const url = URL.createObjectURL(blob);
+  view.querySelector("img").src = url;
+  view.querySelector("a").href = url;
+  if (pictureUrl) URL.revokeObjectURL(pictureUrl);
+  pictureUrl = url;
+  report("");
+}
+
+function report(text) {
+  message.textContent = text;
+  message.hidden = !text;
 }
 
 function point(event) {
@@ -203,8 +265,8 @@ canvas.addEventListener("pointerdown", (event) => {
   last = point(event);
   paint(last, last);
 });
-// Live drawing: mid-stroke, the drawing so far goes out at most every LIVE_INTERVAL_MS; the server translates
-// only the latest one waiting, and the stroke's end always sends the final drawing.
+// Live drawing: mid-stroke, the drawing so far goes out at most every LIVE_INTERVAL_MS (only the latest one
+// waiting is sent: requestPicture), and the stroke's end always sends the final drawing.
 function sendWhileDrawing() {
   if (!liveInput.checked || performance.now() - lastLive < LIVE_INTERVAL_MS) return;
   lastLive = performance.now();

@@ -19,27 +19,31 @@ from PIL import Image
 from pix2pix.images import ImageError, open_image
 
 HERE = Path(__file__).resolve().parent
-MAX_DATA_URL_CHARS = 8_000_000  # a 256x256 drawing is a few kB; far more is not a drawing from this page
+MAX_DRAWING_BYTES = 6_000_000  # a 256x256 drawing is a few kB; far more is not a drawing from this page
+MAX_DATA_URL_CHARS = MAX_DRAWING_BYTES * 4 // 3 + 64  # the same drawing in base64, with its header
 
 TEMPLATE = (
     '<div class="sketchpad" tabindex="0"><canvas class="sketch" aria-label="Drawing canvas"></canvas>'
-    '<div class="sketch-tools"></div></div>'
+    '<div class="sketch-tools"></div><p class="sketch-message" role="alert" hidden></p></div>'
 )
 CSS = (HERE / "sketchpad.css").read_text()
 SCRIPT = (HERE / "sketchpad.js").read_text()
 
 
 def sketchpad(value: str | None = None, *, tool: str, size: int, background: str, colors: list[str], names: list[str],
-              brush_size: int, live: bool = False, **options: Any) -> gr.HTML:
+              brush_size: int, translate_url: str, picture_id: str, live: bool = False, **options: Any) -> gr.HTML:
     """A canvas of `size` pixels on `background`, drawn with the `colors` (named `names`) and an eraser;
-    `tool` is the model's Canvas.tool: pencil, brushes (adds box and bucket fill) or photo (no drawing);
-    `live` starts with the picture following the pen while it moves (a toggle on the page).
+    `tool` is the model's Canvas.tool: pencil, brushes (adds box and bucket fill) or photo (no drawing).
+    After each change the drawing goes to `translate_url` (the stroke route, relative to the page) and the
+    picture it answers is shown in the picture view whose elem_id is `picture_id`; `live` starts with the
+    picture following the pen while it moves (a toggle on the page).
 
     A gr.HTML, not a subclass of it: gradio writes a .pyi stub beside every component subclass's
     source file when the class is defined, and the app must not write into its own folder."""
     return gr.HTML(
         value=value, html_template=TEMPLATE, css_template=CSS, js_on_load=SCRIPT,
-        tool=tool, size=size, background=background, live=live, colors=colors, names=names, brush_size=brush_size, **options,
+        tool=tool, size=size, background=background, live=live, colors=colors, names=names, brush_size=brush_size,
+        translate_url=translate_url, picture_id=picture_id, **options,
     )
 
 

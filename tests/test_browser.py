@@ -5,12 +5,9 @@ Screenshots go to test-artifacts/ so a person can check that the page looks like
 
 from __future__ import annotations
 
-import io
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
-from urllib.request import urlopen
+from urllib.parse import urlparse
 
 import numpy as np
 import pytest
@@ -18,7 +15,15 @@ from conftest import LABEL_PALETTE
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bench.bench_browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT_IMAGE, draw_stroke, output_source, wait_for_new_output
+from bench.bench_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    OUTPUT_IMAGE,
+    draw_stroke,
+    output_source,
+    shown_picture,
+    wait_for_new_output,
+)
 from demo.picture import picture_url
 from demo.sketchpad import from_data_url
 
@@ -106,7 +111,8 @@ def test_pencil_stroke_updates_the_picture(page: Page):
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     output_changes_after(page, lambda: draw_stroke(page))
-    assert output_source(page).startswith("data:image/jpeg;base64,")  # the picture came inside the response
+    assert output_source(page).startswith("blob:")  # the stroke route's answer, swapped in by the canvas's script
+    assert [url for url in requests if "/studio/translate/edges2things" in url], "the stroke did not take the stroke route"
     assert not [url for url in requests if "/file=" in url], "the picture was fetched as a file"
     page.screenshot(path=ARTIFACTS / "studio-edges-stroke.png", full_page=True)
     colors = canvas_colors(page)
@@ -201,15 +207,14 @@ def test_facade_tools_box_fill_and_exact_undo(page: Page):
     assert canvas_colors(page) == colors
 
 
-def test_live_drawing_follows_the_pen_and_ends_on_the_final_drawing(page: Page, monkeypatch: pytest.MonkeyPatch,
-                                                                   checkpoints_dir: Path):
+def test_live_drawing_follows_the_pen_and_ends_on_the_final_drawing(page: Page, checkpoints_dir: Path):
     """The fixture models are fast, so the pencil is live: a slow stroke gets pictures while it is drawn, a quick
-    burst at most two, and the last picture shown is the final drawing's."""
+    burst at most two (each request to the stroke route is one translation), and the last picture shown is the
+    final drawing's."""
     from pix2pix.translate import Translator
 
-    translated: list[float] = []
-    original = Translator.translate_batch
-    monkeypatch.setattr(Translator, "translate_batch", lambda self, *a, **k: translated.append(time.monotonic()) or original(self, *a, **k))
+    translated: list[str] = []
+    page.on("request", lambda request: translated.append(request.url) if "/studio/translate/" in request.url else None)
     assert page.locator(".canvas:visible input[type=checkbox]").first.is_checked()  # live by default for a fast model
     box = page.locator(".canvas canvas:visible").first.bounding_box()
     x, y = box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3
@@ -237,7 +242,7 @@ def test_live_drawing_follows_the_pen_and_ends_on_the_final_drawing(page: Page, 
     page.wait_for_timeout(1500)  # anything still queued would land now
     assert 1 <= len(translated) <= 2
     final = page.locator(".canvas canvas:visible").first.evaluate("canvas => canvas.toDataURL('image/png')")
-    shown = np.asarray(Image.open(io.BytesIO(urlopen(urljoin(page.url, output_source(page))).read())).convert("RGB"), np.float32)
+    shown = shown_picture(page)
     expected = Translator(checkpoints_dir / "edges2things.safetensors", "cpu").translate(from_data_url(final))
     expected = np.asarray(from_data_url(picture_url(expected)), np.float32)  # as the page gets it: JPEG
     assert np.abs(shown - expected).mean() < 2.0, "the last picture is not the final drawing's"
