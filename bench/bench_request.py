@@ -2,17 +2,19 @@
 
     python bench/bench_request.py [--model NAME] [--repeats 50]
 
-Times, for one drawing as the canvas sends it (a PNG data URL), each step the handler takes (decode the
-drawing, prepare it, run the generator, encode the picture), the handler as a whole, and one request
-over gradio's HTTP API on loopback, as the page sends a stroke; what the round trip adds to the handler is gradio's share (queue,
-events, JSON). The reference path of earlier versions is timed in the same run: the picture as a PNG
-written to gradio's file cache (gr.Image's postprocessing), which the browser then fetched.
+Times, for one drawing as the canvas makes it (a PNG), each step the handler takes (decode the drawing,
+prepare it, run the generator, encode the picture), the handler as a whole, and one request on loopback
+as the page sends a stroke (the stroke route: PNG in, JPEG out); what the round trip adds to the handler
+is the HTTP path's share. The references are timed in the same run: the same drawing over gradio's HTTP
+API (the path strokes took before), and the picture as a PNG written to gradio's file cache
+(gr.Image's postprocessing), which the browser used to fetch with a second request.
 Prints medians as a markdown table naming the machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import statistics
 import sys
 import time
@@ -23,12 +25,13 @@ import gradio as gr
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere: the repo root holds demo/
-from bench.bench_load import TIMEOUT_S, drawings, translate  # noqa: E402
+from bench.bench_load import TIMEOUT_S, drawings, over_gradio_api, over_stroke_route  # noqa: E402
 from demo.app import CHECKPOINTS_DIR, EXAMPLES_DIR, build_app, launch  # noqa: E402
 from demo.catalog import load_catalog  # noqa: E402
 from demo.handlers import ModelHandlers  # noqa: E402
-from demo.picture import picture_url  # noqa: E402
+from demo.picture import picture_jpeg  # noqa: E402
 from demo.sketchpad import from_data_url  # noqa: E402
+from pix2pix.images import open_image  # noqa: E402
 from pix2pix.machine import machine_name  # noqa: E402
 from pix2pix.translate import resolve_device  # noqa: E402
 
@@ -58,16 +61,18 @@ def main(argv: list[str] | None = None) -> None:
     translator = catalog.translators[model]
     handlers = ModelHandlers(translator)
     drawing = drawings()[3]
+    drawing_png = base64.b64decode(drawing.partition(",")[2])
     image = from_data_url(drawing)
     prepared = translator.prepare(image)
     picture = translator.translate_batch([prepared])[0]
     reference_output = gr.Image(type="pil", format="png")
     steps = {
-        "decode the drawing (PNG data URL)": lambda: from_data_url(drawing),
+        "decode the drawing (PNG)": lambda: open_image(drawing_png),
         "prepare it (size, palette)": lambda: translator.prepare(image),
         "the generator": lambda: translator.translate_batch([prepared]),
-        "encode the picture (JPEG data URL)": lambda: picture_url(picture),
-        "the whole handler": lambda: handlers.translate(drawing),
+        "encode the picture (JPEG)": lambda: picture_jpeg(picture),
+        "the stroke route's handler (PNG in, JPEG out)": lambda: handlers.stroke_picture(drawing_png),
+        "the Translate button's handler (data URLs in and out)": lambda: handlers.translate(drawing),
         "reference: the picture as a PNG in gradio's file cache": lambda: reference_output.postprocess(picture),
     }
     rows = [(name, median_ms(action, args.repeats)) for name, action in steps.items()]
@@ -76,12 +81,15 @@ def main(argv: list[str] | None = None) -> None:
     url = launch(app, host="127.0.0.1", prevent_thread_lock=True, quiet=True)
     try:
         with httpx.Client(base_url=url, timeout=TIMEOUT_S) as client:
-            round_trip = median_ms(lambda: translate(client, f"translate_{model}", drawing), args.repeats)
+            stroke = median_ms(lambda: over_stroke_route(client, model, drawing), args.repeats)
+            button = median_ms(lambda: over_gradio_api(client, model, drawing), args.repeats)
     finally:
         app.close()
-    handler = dict(rows)["the whole handler"]
-    rows += [("one request over HTTP (POST, the picture in the answer), loopback", round_trip),
-             ("... of which gradio (round trip minus handler)", round_trip - handler)]
+    timings = dict(rows)
+    rows += [("a stroke over HTTP on loopback: the stroke route", stroke),
+             ("... of which HTTP (round trip minus handler)", stroke - timings["the stroke route's handler (PNG in, JPEG out)"]),
+             ("reference: the same over gradio's API (the path strokes took before)", button),
+             ("... of which gradio (round trip minus handler)", button - timings["the Translate button's handler (data URLs in and out)"])]
     print(f"\nOne request, model {model} ({translator.runtime_name}), "
           f"median of {args.repeats}, on {machine_name(resolve_device('auto'))}\n")
     print("| step | ms |")

@@ -69,8 +69,6 @@ class Translator:
         self._turn = threading.Lock() if self.device.type == "cpu" else nullcontext()
         self._shared = SharedBatches(self.translate_batch, MAX_SHARED_BATCH, name=f"translate {self.name}")
         self.onnx, self.onnx_problem = self._onnx_session() if self.device.type == "cpu" else (None, None)
-        if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True  # the timing below picks the kernels, before the first stroke
         timings = self._time_frames()
         torch_runtime = "bf16" if self.device.type == "cpu" and timings["bf16"] < 0.8 * timings["fp32"] else "fp32"
         use_onnx = "onnxruntime" in timings and timings["onnxruntime"] < 0.9 * timings[torch_runtime]
