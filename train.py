@@ -37,7 +37,16 @@ from pix2pix.checkpoint import (
     save_generator,
     save_state,
 )
-from pix2pix.config import ConfigError, DiscriminatorConfig, GeneratorConfig, TrainConfig, add_arguments, check_image_size, from_arguments
+from pix2pix.config import (
+    ConfigError,
+    DiscriminatorConfig,
+    GeneratorConfig,
+    TrainConfig,
+    add_arguments,
+    check_image_size,
+    check_low_res,
+    from_arguments,
+)
 from pix2pix.data.jitter import jitter, to_float
 from pix2pix.data.pairs import DatasetError, Roles, dataset_description, read_pairs, split_folder
 from pix2pix.data.sketch import MAX_WIDTH, MIN_WIDTH, sketchlike
@@ -62,6 +71,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compile", action="store_true", help="torch.compile the networks (slow start, faster steps)")
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: run the full schedule)")
     parser.add_argument("--max-minutes", type=float, default=0.0, help="stop after this much training time (0: no limit)")
+    parser.add_argument("--max-cpu-minutes", type=float, default=0.0,
+                        help="stop after this much CPU time, all threads counted (0: no limit): equal budgets on a shared machine")
     parser.add_argument("--save-every", type=int, default=1000, help="save RUNS/NAME/latest.safetensors every N steps")
     parser.add_argument("--sample-every", type=int, default=500, help="write an input|output|target sheet every N steps")
     parser.add_argument("--log-every", type=int, default=20, help="update losses in the progress bar every N steps")
@@ -76,6 +87,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         arguments.configs = (from_arguments(GeneratorConfig, arguments), from_arguments(DiscriminatorConfig, arguments, prefix="d_"),
                              from_arguments(TrainConfig, arguments))
         check_image_size(arguments.configs[0], arguments.crop_size)
+        check_low_res(arguments.configs[0], arguments.configs[2])
     except ConfigError as error:
         parser.error(str(error))
     for flag in ("save_every", "image_size"):
@@ -265,7 +277,7 @@ def resume(latest: Path, trainer: Pix2PixTrainer, order_rng: torch.Generator, ji
 
 def train_loop(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: TrainingData, progress: Progress, cluster: Cluster,
                total_steps: int, jitter_rng: torch.Generator, order_rng: torch.Generator, save, stop_requested) -> None:
-    """Alternate D and G updates over shuffled batches until the schedule, --max-steps, --max-minutes or a signal ends it."""
+    """Alternate D and G updates over shuffled batches until the schedule, --max-steps, a time limit or a signal ends it."""
     config = trainer.config
     global_batch = config.batch_size * cluster.world_size
     fixed = torch.arange(min(4, len(data)))  # the same few training pairs in every sample sheet
@@ -274,6 +286,8 @@ def train_loop(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: Tra
     bar = tqdm(total=total_steps, initial=progress.step, desc=arguments.name, unit="step", disable=not cluster.main_process,
                dynamic_ncols=True)
     started, images_at_start = time.perf_counter(), progress.step * global_batch
+    clock = TimeLimit(arguments.max_minutes, arguments.max_cpu_minutes)
+    previous_size = None
     while progress.step < total_steps:
         if progress.position + global_batch > len(data):  # epoch boundary: new order, learning-rate schedule steps
             progress.epoch, progress.position = progress.epoch + 1, 0
@@ -282,16 +296,20 @@ def train_loop(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: Tra
         first = progress.position + cluster.rank * config.batch_size
         batch = progress.permutation[first : first + config.batch_size].to(cluster.device)
         progress.position += global_batch
-        losses = trainer.step(*training_pair(data, batch, config, jitter_rng))
+        size = crop_size_at(config, progress.step, total_steps, clock.used())
+        if size != previous_size and cluster.main_process and previous_size is not None:
+            tqdm.write(f"progressive resolution: {previous_size} -> {size} at step {progress.step}")
+        previous_size = size
+        losses = trainer.step(*training_pair(data, batch, config, jitter_rng, size))
         progress.step += 1
         bar.update(1)
         step = progress.step
         if cluster.main_process and (step % arguments.log_every == 0 or step == total_steps):
             images_per_second = (step * global_batch - images_at_start) / (time.perf_counter() - started)
-            log_losses(run_dir, writer, bar, losses, step, progress.epoch, trainer.learning_rate, images_per_second)
+            log_losses(run_dir, writer, bar, losses, step, progress.epoch, trainer.learning_rate, images_per_second, size)
         if cluster.main_process and arguments.sample_every and step % arguments.sample_every == 0:
             write_sample_sheet(run_dir, trainer.shipped_generator(statistics_batches(data, config)), data, fixed, step)
-        stop = bool(stop_requested()) or bool(arguments.max_minutes and time.perf_counter() - started > 60 * arguments.max_minutes)
+        stop = bool(stop_requested()) or clock.used() >= 1.0
         if cluster.distributed:  # every rank must stop at the same step
             flag = torch.tensor([float(stop)], device=cluster.device)
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)
@@ -306,10 +324,10 @@ def train_loop(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: Tra
 
 
 def log_losses(run_dir: Path, writer, bar: tqdm, losses: dict[str, torch.Tensor], step: int, epoch: int, learning_rate: float,
-               images_per_second: float) -> None:
+               images_per_second: float, size: int) -> None:
     values = {key: value.item() for key, value in losses.items()}
     bar.set_postfix(**{k: f"{v:.3f}" for k, v in values.items()}, img_s=f"{images_per_second:.1f}", epoch=epoch)
-    record = {"step": step, "epoch": epoch, **values, "lr": learning_rate, "img_s": images_per_second}
+    record = {"step": step, "epoch": epoch, **values, "lr": learning_rate, "img_s": images_per_second, "size": size}
     with open(run_dir / "log.jsonl", "a") as log:
         log.write(json.dumps(record) + "\n")
     if writer:
@@ -326,11 +344,37 @@ def forget_logged_steps_after(log: Path, step: int) -> None:
     log.write_text("".join(line + "\n" for line in kept))
 
 
-def training_pair(data: TrainingData, batch: torch.Tensor, config: TrainConfig,
-                  rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """The (input, target) batch the generator trains on: jittered, mirrored, label maps resized nearest,
-    edge inputs redrawn like a person's sketch where that is on."""
-    real_a, real_b = jitter(data.inputs[batch], data.targets[batch], config.load_size, config.crop_size, config.flip, rng,
+class TimeLimit:
+    """--max-minutes (wall clock) and --max-cpu-minutes (this process's CPU time), counted from now."""
+
+    def __init__(self, minutes: float, cpu_minutes: float):
+        self.minutes, self.cpu_minutes = minutes, cpu_minutes
+        self.wall_started, self.cpu_started = time.perf_counter(), time.process_time()
+
+    def used(self) -> float:
+        """The share of the tighter limit spent (0 with no limit; 1 or more: time to stop)."""
+        shares = [0.0]
+        if self.minutes:
+            shares.append((time.perf_counter() - self.wall_started) / (60 * self.minutes))
+        if self.cpu_minutes:
+            shares.append((time.process_time() - self.cpu_started) / (60 * self.cpu_minutes))
+        return max(shares)
+
+
+def crop_size_at(config: TrainConfig, step: int, total_steps: int, time_used: float) -> int:
+    """The training resolution now: progressive runs spend low_res_share of their steps (and of their time
+    limit, when set) at low_res_size, the rest at crop_size; others train at crop_size throughout."""
+    early = step < config.low_res_share * total_steps and time_used < config.low_res_share
+    return config.low_res_size if config.low_res_size and early else config.crop_size
+
+
+def training_pair(data: TrainingData, batch: torch.Tensor, config: TrainConfig, rng: torch.Generator,
+                  size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (input, target) batch the generator trains on at `size` (default crop_size): jittered, mirrored,
+    label maps resized nearest, edge inputs redrawn like a person's sketch where that is on."""
+    low_res = size is not None and size != config.crop_size
+    load_size, crop_size = (config.low_res_load_size, size) if low_res else (config.load_size, config.crop_size)
+    real_a, real_b = jitter(data.inputs[batch], data.targets[batch], load_size, crop_size, config.flip, rng,
                             data.roles.input_kind == "labels", data.roles.target_kind == "labels")
     return (sketchlike(real_a, real_b, rng) if config.sketch_augment else real_a), real_b
 

@@ -45,6 +45,7 @@ RECIPES: dict[str, list[str]] = {
     "project-fp32": [*PROJECT, "--amp", "off"],
     "project-batch1": [*PROJECT, "--batch-size", "1"],
     "project-batch8-lr4e-4": [*PROJECT, "--batch-size", "8", "--lr", "4e-4"],
+    "project-progressive": [*PROJECT, "--low-res-size", "128"],  # 3/4 of each budget at 128, the rest at 256
 }
 METRICS = ("l1", "ssim", "edge_f1", "checkerboard", "judge_accuracy", "judge_miou")
 
@@ -155,8 +156,12 @@ def train_all(arguments: argparse.Namespace) -> None:
             commands[name] = [sys.executable, str(ROOT / "train.py"), "--data", str(arguments.data), "--name", name,
                               "--runs", str(arguments.runs), *direction, *RECIPES[name], *resume, "--sample-every", "0",
                               "--save-every", "500", "--export", str(snapshot(arguments.runs, name, budget))]
-        # a resumed process starts its CPU clock at zero: give it what is left of the budget
-        used = run_to({name: 60 * budget - done[name] for name in commands}, commands, arguments.runs, arguments.threads)
+        # a resumed process starts its CPU clock at zero: give it what is left of the budget, which train.py also
+        # knows (--max-cpu-minutes: progressive resolution schedules its switch by it)
+        left = {name: 60 * budget - done[name] for name in commands}
+        for name in commands:
+            commands[name] += ["--max-cpu-minutes", f"{left[name] / 60:.3f}"]
+        used = run_to(left, commands, arguments.runs, arguments.threads)
         for name in commands:
             done[name] += used[name]
             clock = arguments.runs / "cpu_minutes.json"

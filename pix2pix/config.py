@@ -70,6 +70,8 @@ class TrainConfig:
     seed: int = 0
     ema_decay: float = 0.0  # > 0: export an exponential moving average of G's weights (not in the paper)
     sketch_augment: bool = False  # edges inputs redrawn like a person's sketch (pix2pix.data.sketch; not in the paper)
+    low_res_size: int = 0  # > 0: progressive resolution, the first steps at this crop size (4x cheaper at half), then crop_size
+    low_res_share: float = 0.75  # the share of the run at low_res_size: of its steps, and of --max-minutes when that is set
 
     def __post_init__(self) -> None:
         for name in ("lambda_l1", "lr", "beta1", "beta2", "ema_decay"):
@@ -81,6 +83,14 @@ class TrainConfig:
         _require(self.n_epochs + self.n_epochs_decay >= 1, "n_epochs + n_epochs_decay must be at least 1")
         _require(self.crop_size >= 1, f"crop_size must be positive, not {self.crop_size}")
         _require(self.crop_size <= self.load_size, f"crop_size ({self.crop_size}) cannot exceed load_size ({self.load_size})")
+        _require(self.low_res_size == 0 or 2 <= self.low_res_size < self.crop_size,
+                 f"low_res_size must be 0 (off) or from 2 to below crop_size ({self.crop_size}), not {self.low_res_size}")
+        _require(0.0 < self.low_res_share < 1.0, f"low_res_share must be in (0, 1), not {self.low_res_share}")
+
+    @property
+    def low_res_load_size(self) -> int:
+        """The jitter's resize at low_res_size: the same margin, in proportion (286 for 256 -> 143 for 128)."""
+        return round(self.load_size * self.low_res_size / self.crop_size)
 
 
 class ConfigError(ValueError):
@@ -96,6 +106,18 @@ def check_image_size(generator: GeneratorConfig, size: int) -> None:
     """A U-Net halves its input num_downs times: the size must survive that exactly."""
     _require(size % 2**generator.num_downs == 0,
              f"the image size {size} must be a multiple of 2**num_downs = {2**generator.num_downs}")
+
+
+def check_low_res(generator: GeneratorConfig, train: TrainConfig) -> None:
+    """At a low resolution the U-Net's innermost normalised maps shrink to 1x1: BatchNorm can still normalise
+    them across a batch of 2 or more, InstanceNorm (over one map's pixels) cannot."""
+    if not train.low_res_size:
+        return
+    smallest = math.ceil(train.low_res_size / 2 ** (generator.num_downs - 1))
+    if smallest < 2:
+        _require(generator.norm == "batch" and train.batch_size >= 2,
+                 f"at low_res_size {train.low_res_size} the U-Net's innermost maps are 1x1: that needs norm batch "
+                 f"and batch_size 2 or more (or a low_res_size of at least {2 ** generator.num_downs})")
 
 
 Config = TypeVar("Config")

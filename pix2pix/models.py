@@ -91,15 +91,33 @@ class UNetGenerator(nn.Module):
         self.output = nn.Sequential(nn.ReLU(), upsampling(widths[0] * 2, config.out_channels, config.upsample), nn.Tanh())
 
     def forward(self, x: torch.Tensor, noise: torch.Generator | None = None) -> torch.Tensor:
-        """`noise`: draw the dropout masks from this generator (inference variations); None: dropout as the mode says."""
+        """`noise`: draw the dropout masks from this generator (inference variations); None: dropout as the mode says.
+
+        Any input size works (progressive training runs at 128 first): a map with an odd side, or a 1x1 map
+        that a 4x4/2 convolution cannot halve, is edge-padded to even before it is halved, and what comes back
+        up is cropped to its skip's size. At multiples of 2**num_downs nothing is padded: the paper's network."""
+        size = x.shape[-2:]
         skips = []
         for down in self.encoder:
-            x = down(x)
+            x = down(_even(x))
             skips.append(x)
         skips.pop()  # the bottleneck feeds the decoder directly
         for up in self.decoder:
-            x = torch.cat([up(x, noise), skips.pop()], dim=1)
-        return self.output(x)
+            skip = skips.pop()
+            x = torch.cat([_cropped(up(x, noise), skip.shape[-2:]), skip], dim=1)
+        return _cropped(self.output(x), size)
+
+
+def _even(x: torch.Tensor) -> torch.Tensor:
+    """`x` edge-padded at the bottom and right to even sides (a 1x1 map to 2x2), so a 4x4/2 convolution halves it."""
+    height, width = x.shape[-2:]
+    if height % 2 == 0 and width % 2 == 0:
+        return x
+    return F.pad(x, (0, width % 2, 0, height % 2), mode="replicate")
+
+
+def _cropped(x: torch.Tensor, size: torch.Size) -> torch.Tensor:
+    return x if x.shape[-2:] == size else x[..., : size[0], : size[1]]
 
 
 class PatchDiscriminator(nn.Module):

@@ -102,3 +102,17 @@ def test_resize_convolution_upsampling_has_no_transposed_convolution():
     with torch.no_grad():
         assert generator(torch.zeros(1, 3, 256, 256)).shape == (1, 3, 256, 256)
     assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in UNetGenerator(GeneratorConfig(ngf=8)).modules())  # paper default
+
+
+@pytest.mark.parametrize("size", [128, 100, 33])
+def test_the_unet_takes_any_size_and_gives_the_same_size_back(size):
+    generator = UNetGenerator(GeneratorConfig(ngf=8)).eval()
+    assert generator(torch.zeros(2, 3, size, size)).shape == (2, 3, size, size)
+
+
+def test_at_multiples_of_2_to_the_num_downs_nothing_is_padded(monkeypatch: pytest.MonkeyPatch):
+    import pix2pix.models as models
+
+    generator = UNetGenerator(GeneratorConfig(ngf=8)).eval()
+    monkeypatch.setattr(models.F, "pad", lambda *args, **kwargs: pytest.fail("padded a 256x256 input"))
+    assert generator(torch.zeros(1, 3, 256, 256)).shape == (1, 3, 256, 256)

@@ -4,6 +4,7 @@ average, sketch-like edges and warm starts."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import torch
 
 import train
 from pix2pix.checkpoint import load_generator
-from pix2pix.config import ConfigError, DiscriminatorConfig, GeneratorConfig, TrainConfig
+from pix2pix.config import ConfigError, DiscriminatorConfig, GeneratorConfig, TrainConfig, check_low_res
 from pix2pix.data.sketch import MAX_WIDTH, sketchlike
 from pix2pix.losses import discriminator_loss, generator_loss
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
@@ -29,6 +30,8 @@ TINY = ["--image-size", "64", "--load-size", "72", "--crop-size", "64", "--num-d
     (lambda: TrainConfig(lr=0.0), "lr must be positive"),
     (lambda: TrainConfig(ema_decay=1.0), "ema_decay must be in"),
     (lambda: TrainConfig(crop_size=300, load_size=286), "cannot exceed"),
+    (lambda: TrainConfig(low_res_size=256), "low_res_size must be 0"),
+    (lambda: TrainConfig(low_res_size=128, low_res_share=1.0), "low_res_share must be in"),
 ])
 def test_configuration_is_validated_where_it_is_defined(make, message):
     with pytest.raises(ConfigError, match=message):
@@ -206,3 +209,43 @@ def test_a_warm_start_from_another_architecture_is_refused(shipped, tmp_path):
     with pytest.raises(SystemExit, match="ngf 8 \\(asked 16\\)"):
         train.main(["--data", str(data), "--name", "other", "--runs", str(tmp_path), *TINY, "--ngf", "16",
                     "--init-from", str(checkpoint)])
+
+
+def test_progressive_needs_a_norm_that_can_work_on_1x1_maps():
+    train_config = TrainConfig(low_res_size=128, batch_size=4)
+    check_low_res(GeneratorConfig(), train_config)  # BatchNorm over a batch of 4: fine
+    with pytest.raises(ConfigError, match="innermost maps are 1x1"):
+        check_low_res(GeneratorConfig(norm="instance"), train_config)
+    with pytest.raises(ConfigError, match="batch_size 2 or more"):
+        check_low_res(GeneratorConfig(), TrainConfig(low_res_size=128, batch_size=1))
+    check_low_res(GeneratorConfig(norm="instance"), TrainConfig(low_res_size=256, batch_size=1, crop_size=512, load_size=572))
+
+
+def test_progressive_resolution_runs_its_share_at_low_res_then_at_full_size(tmp_path):
+    data = write_aligned(tmp_path / "data", 6, size=64)
+    train.main(["--data", str(data), "--name", "progressive", "--runs", str(tmp_path / "runs"), "--log-every", "1",
+                "--sample-every", "0", *TINY, "--max-steps", "8", "--batch-size", "2", "--low-res-size", "32",
+                "--low-res-share", "0.5", "--export", str(tmp_path / "progressive.safetensors")])
+    log = [json.loads(line) for line in (tmp_path / "runs" / "progressive" / "log.jsonl").read_text().splitlines()]
+    assert [record["size"] for record in log] == [32] * 4 + [64] * 4
+    generator, info = load_generator(tmp_path / "progressive.safetensors")
+    assert info.image_size == 64 and generator(torch.zeros(1, 3, 64, 64)).shape[-1] == 64
+
+
+def test_the_switch_also_comes_at_its_share_of_the_time_limit():
+    config = TrainConfig(low_res_size=128, low_res_share=0.75)
+    assert train.crop_size_at(config, 10, 1000, time_used=0.74) == 128
+    assert train.crop_size_at(config, 10, 1000, time_used=0.76) == 256  # 75 % of the time limit is past
+    assert train.crop_size_at(config, 760, 1000, time_used=0.0) == 256  # 75 % of the steps are past
+    assert train.crop_size_at(TrainConfig(), 0, 1000, time_used=0.0) == 256  # not progressive
+
+
+def test_a_cpu_time_limit_counts_cpu_seconds_not_waiting():
+    limit = train.TimeLimit(minutes=0, cpu_minutes=0.01)  # 0.6 CPU-seconds
+    time.sleep(0.3)
+    assert limit.used() < 0.5  # sleeping spends no CPU
+    deadline = time.perf_counter() + 10
+    while limit.used() < 1.0 and time.perf_counter() < deadline:
+        sum(range(10_000))
+    assert limit.used() >= 1.0
+    assert train.TimeLimit(0, 0).used() == 0.0
