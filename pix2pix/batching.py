@@ -1,8 +1,8 @@
 """Concurrent requests share one batch: the model runs on a thread of its own over every drawing that
 arrived while the last batch ran.
 
-On a 2-core CPU the facades generator (bf16) paints 68 pictures/s one at a time and 100-110 pictures/s in
-batches of 2-8, so a busy classroom gets more pictures per second from the same cores, while a lone
+On a 2-core CPU the facades generator (bf16) paints ~80 pictures/s one at a time and 110-140 in batches of
+2-8 (bench/bench_runtimes.py), so a busy classroom gets more pictures per second from the same cores, while a lone
 visitor's drawing still runs at once, alone. One thread also means one OpenMP team, not one per request
 thread. The thread ends after IDLE_SECONDS without work (a Translator that is dropped is freed) and starts
 again with the next request.
