@@ -101,7 +101,7 @@ def model_tab(handlers: ModelHandlers) -> None:
             judge.click(handlers.critic_view, canvas, critic, **model)
 
     # Strokes go over the stroke route, not these events (the canvas's script calls it); the button skips
-    # gradio's queue: one POST, the picture in its answer. The Translator makes concurrent calls take turns.
+    # gradio's queue: one POST, the picture in its answer. Concurrent translations share a batch (the Translator).
     translate.click(handlers.translate, canvas, output, api_name=f"translate_{translator.name}", queue=False, **model)
     photo.upload(handlers.load_photo, photo, [canvas, output], **model)
     gallery.select(handlers.load_example, None, [canvas, output], **model)

@@ -1,6 +1,7 @@
 """The page's event handlers for one model: plain methods that the tests call without a browser.
 
-Pictures go out as data URLs (demo/picture.py), inside the response. Bad input (a corrupt upload, a huge
+Pictures go out as data URLs (demo/picture.py), inside the response; a stroke's goes out as JPEG bytes
+over the stroke route (demo/strokes.py, `stroke_picture`). Bad input (a corrupt upload, a huge
 image, an unknown class, a value that is not a drawing) raises `gr.Error`: the page shows the message and
 leaves the canvas and the output as they were (nobody loses their drawing), and an API caller gets an error.
 """
