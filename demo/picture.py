@@ -9,12 +9,13 @@ route (demo/strokes.py) as the same JPEG bytes, and the canvas's script swaps th
 
 from __future__ import annotations
 
-import base64
 import io
 from typing import Any
 
 import gradio as gr
 from PIL import Image
+
+from demo.sketchpad import data_url
 
 JPEG_QUALITY = 95
 
@@ -44,4 +45,4 @@ def picture_jpeg(picture: Image.Image) -> bytes:
 
 def picture_url(picture: Image.Image) -> str:
     """The value `picture_view` shows: `picture_jpeg` as a data URL."""
-    return "data:image/jpeg;base64," + base64.b64encode(picture_jpeg(picture)).decode("ascii")
+    return data_url(picture_jpeg(picture), "JPEG")

@@ -51,7 +51,12 @@ def to_data_url(image: Image.Image, image_format: str = "PNG", **options: Any) -
     """`image` as a data URL: PNG (lossless) for the canvas's value; Pillow's `options` for the format."""
     buffer = io.BytesIO()
     image.save(buffer, format=image_format, **options)
-    return f"data:image/{image_format.lower()};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return data_url(buffer.getvalue(), image_format)
+
+
+def data_url(data: bytes, image_format: str) -> str:
+    """Encoded image bytes of `image_format` (PNG, JPEG) as a data URL."""
+    return f"data:image/{image_format.lower()};base64," + base64.b64encode(data).decode("ascii")
 
 
 def from_data_url(value: str) -> Image.Image:
