@@ -54,6 +54,7 @@ from pix2pix.evaluate import sample_sheet
 from pix2pix.images import to_uint8
 from pix2pix.machine import machine_name
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
+from pix2pix.reupsample import with_resize_upsampling
 from pix2pix.training import Pix2PixTrainer
 
 
@@ -472,9 +473,13 @@ def check_replicas_agree(generator: nn.Module, discriminator: nn.Module, device:
 def warm_start(path: Path, generator_config: GeneratorConfig,
                discriminator_config: DiscriminatorConfig) -> tuple[UNetGenerator, PatchDiscriminator, dict]:
     """The generator and critic shipped in `path`, in float32, and the lineage to record: the checkpoint and
-    the totals of all training behind it. Their architecture must be the one this run asks for."""
+    the totals of all training behind it. Their architecture must be the one this run asks for, except that a
+    ConvTranspose generator can go on as a resize-convolution one (`--upsample resize`; its kernels' tied fit)."""
     generator, info = load_generator(path)
     discriminator = load_discriminator(critic_path(path))
+    converted = generator.config.upsample == "transpose" and generator_config.upsample == "resize"
+    if converted:
+        generator = with_resize_upsampling(generator)
     for name, wanted, found in (("generator", generator_config, generator.config),
                                 ("discriminator", discriminator_config, discriminator.config)):
         if wanted != found:
@@ -486,6 +491,8 @@ def warm_start(path: Path, generator_config: GeneratorConfig,
                                         "machines": [training["device"]] if "device" in training else []}
     init_from = {"checkpoint": path.name, "task": info.task, "step": info.step, "metrics": info.metrics,
                  "training": {k: v for k, v in training.items() if k not in ("config", "discriminator")}}
+    if converted:
+        init_from["upsample"] = "transpose -> resize (least-squares tied fit of each kernel)"
     return generator.float(), discriminator.float(), {"init_from": init_from, "totals": totals}
 
 

@@ -41,11 +41,59 @@ class Down(nn.Module):
 
 
 def upsampling(in_channels: int, out_channels: int, mode: Upsample, bias: bool = True) -> nn.Module:
-    """Double the resolution: the paper's ConvTranspose4x4/2, or nearest-neighbour resize then a 3x3
-    convolution, whose kernels overlap evenly and so cannot paint the 2-pixel checkerboard (Odena et al. 2016)."""
+    """Double the resolution: the paper's ConvTranspose4x4/2, or a resize-convolution (nearest x2 then 3x3)."""
     if mode == "transpose":
         return nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=bias)
-    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias))
+    return ResizeConvolution(in_channels, out_channels, bias)
+
+
+def tied_transpose_kernel(weight: torch.Tensor) -> torch.Tensor:
+    """The ConvTranspose4x4/2 kernel (in, out, 4, 4) that computes nearest x2 then this Conv3x3 (out, in, 3, 3).
+
+    Along one axis the resize-convolution reads x[i-1] v0 + x[i] (v1 + v2) for even outputs and
+    x[i] (v0 + v1) + x[i+1] v2 for odd ones; a ConvTranspose reads x[i-1] w3 + x[i] w1 and x[i] w2 + x[i+1] w0.
+    So w = (v2, v1 + v2, v0 + v1, v0) along each axis: the four output phases share their taps."""
+
+    def along(kernel: torch.Tensor, dim: int) -> torch.Tensor:
+        v0, v1, v2 = kernel.unbind(dim)
+        return torch.stack([v2, v1 + v2, v0 + v1, v0], dim)
+
+    return along(along(weight.transpose(0, 1), 2), 3)
+
+
+class ResizeConvolution(nn.Module):
+    """Nearest-neighbour x2 resize then a 3x3 convolution: its kernels overlap evenly, so it cannot paint the
+    2-pixel checkerboard of a free ConvTranspose (Odena et al. 2016).
+
+    It is computed as the ConvTranspose4x4/2 it equals (`tied_transpose_kernel`): the same output with 16
+    instead of 36 multiply-adds per output pixel and channel pair. Outside training the kernel is built once
+    per weight version (and autocast dtype), not per frame."""
+
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
+        super().__init__()
+        convolution = nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias)  # its default initialisation
+        self.weight, self.bias = convolution.weight, convolution.bias
+        self._kernel: tuple[tuple, torch.Tensor] | None = None
+
+    def kernel(self) -> torch.Tensor:
+        if torch.is_grad_enabled() or torch.compiler.is_compiling():
+            return self._built()
+        device = self.weight.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+        key = (self.weight._version, self.weight.data_ptr(), self.weight.dtype, dtype)
+        if self._kernel is None or self._kernel[0] != key:
+            self._kernel = key, self._built().to(dtype) if dtype else self._built()
+        return self._kernel[1]
+
+    def _built(self) -> torch.Tensor:
+        """The tied kernel in the weight's memory layout: a channels-last model (the Translator's) keeps the
+        fast convolution path only if its kernels are channels-last too."""
+        channels_last = self.weight.is_contiguous(memory_format=torch.channels_last) and not self.weight.is_contiguous()
+        layout = torch.channels_last if channels_last else torch.contiguous_format
+        return tied_transpose_kernel(self.weight).contiguous(memory_format=layout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv_transpose2d(x, self.kernel(), self.bias, stride=2, padding=1)
 
 
 class Up(nn.Module):
@@ -147,7 +195,7 @@ class PatchDiscriminator(nn.Module):
 def init_weights(module: nn.Module) -> None:
     """N(0, 0.02) for convolutions, N(1, 0.02) for BatchNorm scales (paper section 6.2)."""
     for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, ResizeConvolution)):
             nn.init.normal_(m.weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)

@@ -2,9 +2,10 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from pix2pix.config import DiscriminatorConfig, GeneratorConfig
-from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
+from pix2pix.models import PatchDiscriminator, ResizeConvolution, UNetGenerator, init_weights
 
 
 def count(module: torch.nn.Module) -> int:
@@ -95,13 +96,37 @@ def test_instance_norm_and_init():
     assert abs(weights.mean().item()) < 0.002 and weights.std().item() == pytest.approx(0.02, rel=0.05)
 
 
-def test_resize_convolution_upsampling_has_no_transposed_convolution():
+def test_resize_convolution_is_nearest_x2_then_a_3x3_convolution_without_any_free_transposed_kernel():
+    torch.manual_seed(0)
+    resize = ResizeConvolution(3, 5).double()
+    reference = torch.nn.Conv2d(3, 5, 3, padding=1).double()
+    reference.load_state_dict(resize.state_dict())
+    x = torch.randn(2, 3, 7, 9, dtype=torch.float64)
+    expected = reference(F.interpolate(x, scale_factor=2, mode="nearest"))
+    assert torch.allclose(resize(x), expected, atol=1e-12)  # training: the kernel is built with gradients
+    with torch.no_grad():
+        assert torch.allclose(resize(x), expected, atol=1e-12)  # inference: the cached kernel
+        resize.weight.mul_(2.0)  # a weight update (EMA, load_state_dict) rebuilds the cached kernel
+        assert torch.allclose(resize(x) - resize.bias[:, None, None], 2 * (expected - reference.bias[:, None, None]), atol=1e-12)
     generator = UNetGenerator(GeneratorConfig(ngf=8, upsample="resize")).eval()
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in generator.modules())
-    assert sum(isinstance(m, torch.nn.Upsample) for m in generator.modules()) == 8  # every decoder step and the output
+    assert sum(isinstance(m, ResizeConvolution) for m in generator.modules()) == 8  # every decoder step and the output
     with torch.no_grad():
         assert generator(torch.zeros(1, 3, 256, 256)).shape == (1, 3, 256, 256)
     assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in UNetGenerator(GeneratorConfig(ngf=8)).modules())  # paper default
+
+
+def test_resize_convolution_follows_autocast_without_rebuilding_per_frame():
+    resize = ResizeConvolution(4, 4).eval()
+    x = torch.randn(1, 4, 8, 8)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        first = resize(x)
+        kernel = resize.kernel()
+        assert kernel.dtype == torch.bfloat16 and resize.kernel() is kernel
+        assert torch.allclose(first.float(), resize(x).float())
+    with torch.no_grad():
+        assert resize(x).dtype == torch.float32
+        assert torch.allclose(resize(x), first.float(), atol=0.05)
 
 
 @pytest.mark.parametrize("size", [128, 100, 33])

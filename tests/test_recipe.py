@@ -3,6 +3,7 @@ average, sketch-like edges and warm starts."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from pix2pix.config import ConfigError, DiscriminatorConfig, GeneratorConfig, Tr
 from pix2pix.data.sketch import MAX_WIDTH, sketchlike
 from pix2pix.losses import discriminator_loss, generator_loss
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
+from pix2pix.reupsample import with_resize_upsampling
 from pix2pix.training import Pix2PixTrainer, linear_decay
 from tests.synthetic import write_aligned
 
@@ -202,6 +204,21 @@ def test_a_warm_started_run_records_its_lineage_and_totals(shipped, tmp_path):
     assert training["init_from"]["checkpoint"] == "first.safetensors"
     assert training["totals"]["images_seen"] == 6 + 4
     assert training["totals"]["minutes"] >= training["minutes"]
+
+
+def test_a_transposed_checkpoint_goes_on_as_a_resize_convolution_one(shipped, tmp_path):
+    data, checkpoint = shipped
+    wanted = dataclasses.replace(load_generator(checkpoint)[0].config, upsample="resize")
+    generator, _, lineage = train.warm_start(checkpoint, wanted, DiscriminatorConfig(ndf=8))
+    expected = with_resize_upsampling(load_generator(checkpoint)[0])
+    assert generator.config == wanted
+    assert all(torch.equal(generator.state_dict()[name], tensor) for name, tensor in expected.state_dict().items())
+    assert "resize" in lineage["init_from"]["upsample"]
+    out = tmp_path / "resized.safetensors"
+    train.main(["--data", str(data), "--name", "resized", "--runs", str(tmp_path), *TINY, "--batch-size", "2", "--max-steps", "2",
+                "--sample-every", "0", "--init-from", str(checkpoint), "--upsample", "resize", "--export", str(out)])
+    exported, info = load_generator(out)
+    assert exported.config.upsample == "resize" and "resize" in info.training["init_from"]["upsample"]
 
 
 def test_a_warm_start_from_another_architecture_is_refused(shipped, tmp_path):
