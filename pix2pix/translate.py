@@ -8,7 +8,6 @@ load finds fastest; channels_last) are chosen in one place.
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -25,6 +24,7 @@ from pix2pix.data.edges import edges_from_photo
 from pix2pix.data.labels import labels_from_photo
 from pix2pix.export import exported_from, file_sha256, onnx_path, onnx_session
 from pix2pix.images import open_image, to_image, to_rgb, to_tensor, uint8_image
+from pix2pix.model_thread import on_model_thread
 
 WARM_UP_FRAMES, TIMED_FRAMES = 2, 3  # per runtime, at load (bf16 kernels need more than one frame to settle)
 MAX_SHARED_BATCH = 8  # concurrent translations run together, up to this many (pix2pix/batching.py)
@@ -46,8 +46,12 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 class Translator:
-    """One bundled model, ready to translate: generator (+ its PatchGAN critic when shipped)."""
+    """One bundled model, ready to translate: generator (+ its PatchGAN critic when shipped).
 
+    It is loaded, timed and run on the process's model thread (pix2pix/model_thread.py), whichever thread
+    asks: one OpenMP pool for every model, and requests that take turns on the cores."""
+
+    @on_model_thread
     def __init__(self, checkpoint: str | Path, device: str | torch.device = "auto"):
         self.path = Path(checkpoint)
         self.device = resolve_device(device)
@@ -65,9 +69,7 @@ class Translator:
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.generator = generator.to(self.dtype).to(memory_format=torch.channels_last)
         self.discriminator = discriminator.to(self.dtype).to(memory_format=torch.channels_last) if discriminator else None
-        # On a CPU one translation already uses every core: requests take turns (a GPU overlaps a few).
-        self._turn = threading.Lock() if self.device.type == "cpu" else nullcontext()
-        self._shared = SharedBatches(self.translate_batch, MAX_SHARED_BATCH, name=f"translate {self.name}")
+        self._shared = SharedBatches(self.translate_batch, MAX_SHARED_BATCH)
         self.onnx, self.onnx_problem = self._onnx_session() if self.device.type == "cpu" else (None, None)
         timings = self._time_frames()
         torch_runtime = "bf16" if self.device.type == "cpu" and timings["bf16"] < 0.8 * timings["fp32"] else "fp32"
@@ -139,6 +141,7 @@ class Translator:
             outputs += [torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1) for image in self.translate_batch(drawings)]
         return torch.stack(outputs)
 
+    @on_model_thread
     @torch.inference_mode()
     def translate_batch(self, drawings: list[Image.Image], dropout: bool = False, seed: int | None = None,
                         runtime: str | None = None) -> list[Image.Image]:
@@ -148,16 +151,16 @@ class Translator:
         The noise comes from a generator of this call's own, so concurrent requests share no state."""
         runtime = runtime or self.runtime
         batch = torch.stack([to_tensor(d) for d in drawings])
-        with self._turn:
-            if runtime == "onnxruntime" and not dropout:  # variations need torch: ONNX Runtime has no dropout masks
-                output = torch.from_numpy(self.onnx.run(None, {"drawing": batch.numpy()})[0])
-            else:
-                batch = batch.to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
-                noise = torch.Generator(self.device).manual_seed(seed or 0) if dropout else None
-                with self._autocast(runtime):
-                    output = self.generator(batch, noise)
+        if runtime == "onnxruntime" and not dropout:  # variations need torch: ONNX Runtime has no dropout masks
+            output = torch.from_numpy(self.onnx.run(None, {"drawing": batch.numpy()})[0])
+        else:
+            batch = batch.to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
+            noise = torch.Generator(self.device).manual_seed(seed or 0) if dropout else None
+            with self._autocast(runtime):
+                output = self.generator(batch, noise)
         return [to_image(image) for image in output]
 
+    @on_model_thread
     @torch.inference_mode()
     def realness(self, drawing: Image.Image, output: Image.Image) -> np.ndarray:
         """The PatchGAN's verdict per patch: probability that each ~70x70 patch of the
@@ -166,7 +169,7 @@ class Translator:
             raise FileNotFoundError(self.critic_problem)
         condition = to_tensor(self.prepare(drawing))[None].to(self.device, self.dtype)
         image = to_tensor(output.convert("RGB").resize((self.size, self.size)))[None].to(self.device, self.dtype)
-        with self._turn, self._autocast(self.runtime):
+        with self._autocast(self.runtime):
             logits = self.discriminator(condition, image)
         return torch.sigmoid(logits.float())[0, 0].cpu().numpy()
 

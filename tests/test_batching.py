@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from conftest import edges_drawing
 
-import pix2pix.batching as batching
+import pix2pix.model_thread as model_thread
 from pix2pix.batching import SharedBatches
+from pix2pix.model_thread import MODELS, ModelThread
 from pix2pix.translate import Translator
 
 
@@ -60,9 +61,10 @@ def test_an_error_reaches_every_caller_of_its_batch_and_the_next_batch_still_run
     assert shared.run(4) == 4
 
 
-def test_the_thread_ends_when_idle_and_starts_again(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(batching, "IDLE_SECONDS", 0.05)
-    shared = SharedBatches(SlowDoubler(0.0), max_batch=2, name="idle test")
+def test_the_model_thread_ends_when_idle_and_starts_again(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(model_thread, "IDLE_SECONDS", 0.05)
+    thread = ModelThread("idle test")
+    shared = SharedBatches(SlowDoubler(0.0), max_batch=2, thread=thread)
 
     def alive() -> bool:
         return any(thread.name == "idle test" for thread in threading.enumerate())
@@ -73,6 +75,13 @@ def test_the_thread_ends_when_idle_and_starts_again(monkeypatch: pytest.MonkeyPa
         time.sleep(0.01)
     assert not alive()
     assert shared.run(2) == 4
+
+
+def test_work_given_from_the_model_thread_itself_runs_at_once():
+    thread = ModelThread("reentrant test")
+    shared = SharedBatches(SlowDoubler(0.0), max_batch=2, thread=thread)
+    assert thread.call(lambda: (thread.on_it(), shared.run(5), thread.call(lambda: 7))) == (True, 10, 7)
+    assert not thread.on_it()
 
 
 def test_max_batch_must_be_positive():
@@ -88,3 +97,24 @@ def test_translations_at_once_equal_translations_one_by_one(checkpoints_dir):
         together = [np.asarray(picture, np.float32) for picture in pool.map(translator.translate, drawings * 3)]
     for picture, expected in zip(together, alone * 3, strict=True):  # batched kernels may round differently
         assert np.abs(picture - expected).max() <= 2
+
+
+def test_every_model_is_loaded_and_run_on_the_one_model_thread(checkpoints_dir, monkeypatch: pytest.MonkeyPatch):
+    import pix2pix.translate as translate
+
+    loaded_on, real_load = [], translate.load_generator
+
+    def load_generator(*args, **kwargs):
+        loaded_on.append(threading.current_thread().name)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(translate, "load_generator", load_generator)
+    translators = [Translator(checkpoints_dir / f"{name}.safetensors", "cpu") for name in ("edges2things", "labels2things")]
+    ran_on = set()
+    for translator in translators:
+        translator.generator.register_forward_hook(lambda *_: ran_on.add(threading.current_thread().name))
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda t: t.translate(edges_drawing()), translators * 2))
+    translators[0].variations(edges_drawing(), [1, 2])
+    assert loaded_on == [MODELS.name] * 2
+    assert ran_on == {MODELS.name}
