@@ -36,6 +36,25 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 OUTPUT_IMAGE = ".output img"
 
 
+def open_studio(page: Page, url: str, timeout_ms: float) -> None:
+    """Load the studio and wait until a pen on the visible canvas reaches the canvas itself. Just after the
+    page loads, gradio's translucent loading overlay covers the components for a moment; a stroke begun
+    then lands on the overlay and is lost (the first tests of a fresh server drew nothing about 1 time in 3)."""
+    page.goto(url)
+    page.locator(OUTPUT_IMAGE).first.wait_for(timeout=timeout_ms)
+    wait_until_drawable(page, timeout_ms)
+
+
+def wait_until_drawable(page: Page, timeout_ms: float) -> None:
+    page.wait_for_function(
+        """() => { const canvas = [...document.querySelectorAll('.canvas canvas')].find(c => c.offsetParent);
+                   if (!canvas) return false;
+                   const box = canvas.getBoundingClientRect();
+                   return document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2) === canvas; }""",
+        timeout=timeout_ms,
+    )
+
+
 def draw_stroke(page: Page, x: float = 0.35, y: float = 0.35, length: float = 0.3) -> None:
     """Mouse down at (x, y) (fractions of the visible canvas), a short diagonal drag, mouse up."""
     box = page.locator(".canvas canvas:visible").first.bounding_box()
@@ -139,10 +158,10 @@ def main(argv: list[str] | None = None) -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(url)
-            page.locator(OUTPUT_IMAGE).first.wait_for(timeout=args.timeout * 1000)
+            open_studio(page, url, args.timeout * 1000)
             if args.model:
                 page.get_by_role("tab", name=args.model).click()
+                wait_until_drawable(page, args.timeout * 1000)
             model = args.model or page.get_by_role("tab", selected=True).inner_text()
             live = page.locator(".canvas:visible input[type=checkbox]").first
             if live.is_checked():  # measured here: mouse-up to the final picture, not the pictures while drawing

@@ -18,8 +18,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from bench.bench_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    OUTPUT_IMAGE,
     draw_stroke,
+    open_studio,
     output_source,
     shown_picture,
     wait_for_new_output,
@@ -47,8 +47,7 @@ def page(browser: Browser, studio_url: str) -> Iterator[Page]:
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     outside: list[str] = []
     page.on("request", lambda request: outside.append(request.url) if _is_remote(request.url) else None)
-    page.goto(studio_url)
-    page.locator(OUTPUT_IMAGE).first.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    open_studio(page, studio_url, UPDATE_TIMEOUT_MS)
     yield page
     page.close()
     assert outside == [], f"the page fetched from the network: {outside[:5]}"
