@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from pix2pix.checkpoint import ModelInfo, critic_path, save_discriminator, save_generator
 from pix2pix.config import DiscriminatorConfig, GeneratorConfig
 from pix2pix.data.palettes import CMP_FACADES
-from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
+from pix2pix.models import PatchDiscriminator, ResizeConvolution, UNetGenerator, init_weights
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -27,12 +27,13 @@ LABEL_PALETTE = {
 }
 
 
-def save_fixture_model(path: Path, info: ModelInfo, seed: int, with_critic: bool = True) -> None:
+def save_fixture_model(path: Path, info: ModelInfo, seed: int, with_critic: bool = True,
+                       config: GeneratorConfig = GeneratorConfig(ngf=8)) -> None:
     """A random ngf=8 generator (and ndf=8 critic): fast on a CPU, same checkpoint format as the real ones."""
     torch.manual_seed(seed)
-    generator = UNetGenerator(GeneratorConfig(ngf=8))
+    generator = UNetGenerator(config)
     for module in generator.modules():  # He init: a random net whose picture visibly reacts to strokes and dropout seeds
-        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, ResizeConvolution)):
             torch.nn.init.normal_(module.weight, 0.0, (2.0 / module.weight[0].numel()) ** 0.5)
     save_generator(path, generator, info)
     if with_critic:

@@ -9,6 +9,7 @@ import pytest
 from conftest import edges_drawing, save_fixture_model
 
 from pix2pix.checkpoint import ModelInfo
+from pix2pix.config import GeneratorConfig
 from pix2pix.export import exported_from, file_sha256, main, onnx_path
 from pix2pix.translate import Translator
 
@@ -36,6 +37,19 @@ def test_onnx_runtime_paints_what_torch_paints(exported: Path, monkeypatch: pyte
     onnx_picture = np.asarray(translator.translate(edges_drawing()), np.float32)
     assert np.abs(onnx_picture - torch_picture).max() <= 1  # at most one level of rounding apart
     assert len(translator.variations(edges_drawing(), [1, 2])) == 2  # dropout still runs in torch
+
+
+def test_a_resize_convolution_model_exports_with_its_tied_kernels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    checkpoint = tmp_path / "resize.safetensors"
+    config = GeneratorConfig(ngf=8, upsample="resize")
+    save_fixture_model(checkpoint, ModelInfo(task="t", input_kind="edges"), seed=7, config=config)
+    main(["--onnx", str(checkpoint)])  # verified against torch, or it fails
+    torch_picture = Translator(checkpoint, "cpu").translate_batch([edges_drawing().resize((256, 256))], runtime="fp32")[0]
+    monkeypatch.setattr(Translator, "_time_frames", lambda self: {"fp32": 0.03, "bf16": 0.03, "onnxruntime": 0.01})
+    translator = Translator(checkpoint, "cpu")
+    assert translator.runtime == "onnxruntime"
+    onnx_picture = translator.translate(edges_drawing())
+    assert np.abs(np.asarray(onnx_picture, np.float32) - np.asarray(torch_picture, np.float32)).max() <= 1
 
 
 def test_torch_is_kept_where_it_is_faster(exported: Path, monkeypatch: pytest.MonkeyPatch):
