@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from pix2pix.checkpoint import CheckpointError, load_generator
+from pix2pix.model_thread import on_model_thread
 
 SOURCE_KEY = "pix2pix_source_sha256"  # ONNX metadata: the checkpoint the graph was exported from
 TOLERANCE = 2e-3  # largest difference from torch's fp32 picture (on [-1, 1]) a verified export may have
@@ -36,8 +37,10 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+@on_model_thread
 def export_onnx(checkpoint: str | Path, out: str | Path | None = None) -> tuple[Path, float]:
-    """Export the fp32 generator with a dynamic batch, verify it, and return (path, largest difference)."""
+    """Export the fp32 generator with a dynamic batch, verify it, and return (path, largest difference).
+    On the model thread, like all model work: a process that exports and then translates keeps one OpenMP pool."""
     import onnx
 
     out = Path(out) if out else onnx_path(checkpoint)
