@@ -67,23 +67,24 @@ class ResizeConvolution(nn.Module):
 
     It is computed as the ConvTranspose4x4/2 it equals (`tied_transpose_kernel`): the same output with 16
     instead of 36 multiply-adds per output pixel and channel pair. Outside training the kernel is built once
-    per weight version (and autocast dtype), not per frame."""
+    per weight version and autocast dtype, not per frame."""
 
     def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
         super().__init__()
         convolution = nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias)  # its default initialisation
         self.weight, self.bias = convolution.weight, convolution.bias
-        self._kernel: tuple[tuple, torch.Tensor] | None = None
+        self._kernels: dict[torch.dtype | None, tuple[tuple, torch.Tensor]] = {}
 
     def kernel(self) -> torch.Tensor:
         if torch.is_grad_enabled() or torch.compiler.is_compiling():
             return self._built()
         device = self.weight.device.type
         dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
-        key = (self.weight._version, self.weight.data_ptr(), self.weight.dtype, dtype)
-        if self._kernel is None or self._kernel[0] != key:
-            self._kernel = key, self._built().to(dtype) if dtype else self._built()
-        return self._kernel[1]
+        version = (self.weight._version, self.weight.data_ptr(), self.weight.dtype)
+        cached = self._kernels.get(dtype)  # one per autocast dtype: a Translator timing fp32 and bf16 in turn
+        if cached is None or cached[0] != version:
+            cached = self._kernels[dtype] = version, self._built().to(dtype) if dtype else self._built()
+        return cached[1]
 
     def _built(self) -> torch.Tensor:
         """The tied kernel in the weight's memory layout: a channels-last model (the Translator's) keeps the

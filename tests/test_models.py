@@ -127,6 +127,10 @@ def test_resize_convolution_follows_autocast_without_rebuilding_per_frame():
     with torch.no_grad():
         assert resize(x).dtype == torch.float32
         assert torch.allclose(resize(x), first.float(), atol=0.05)
+        full = resize.kernel()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert resize.kernel() is kernel  # runtimes taken in turn (the Translator's timing) each keep theirs
+        assert resize.kernel() is full
 
 
 @pytest.mark.parametrize("size", [128, 100, 33])
