@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
+CLOCK = "cpu_minutes.json"  # CPU minutes behind each snapshot, kept beside the runs
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 from pix2pix.checkpoint import load_generator  # noqa: E402
 from pix2pix.evaluate import evaluate  # noqa: E402
@@ -115,10 +116,10 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"{arguments.runs} is not empty: every recipe starts from scratch (or --more, --evaluate-only)")
         train_all(arguments)
     rows = []
+    clock = read_clock(arguments.runs)
     for budget in arguments.minutes:
         for name in recipes_at(arguments, budget):
             checkpoint = snapshot(arguments.runs, name, budget)
-            clock = json.loads((arguments.runs / "cpu_minutes.json").read_text())
             if checkpoint.name not in clock:
                 print(f"{name} has no snapshot at {budget:g} CPU-minutes (failed): left out", file=sys.stderr)
                 continue
@@ -174,15 +175,20 @@ def train_all(arguments: argparse.Namespace) -> None:
         used = run_to(left, commands, arguments.runs, arguments.threads, arguments.parallel)
         for name in used:
             done[name] += used[name]
-            clock = arguments.runs / "cpu_minutes.json"
-            record = json.loads(clock.read_text()) if clock.exists() else {}
-            clock.write_text(json.dumps({**record, snapshot(arguments.runs, name, budget).name: done[name] / 60}, indent=1))
+        record = read_clock(arguments.runs)
+        record.update({snapshot(arguments.runs, name, budget).name: done[name] / 60 for name in used})
+        (arguments.runs / CLOCK).write_text(json.dumps(record, indent=1))
+
+
+def read_clock(runs: Path) -> dict[str, float]:
+    """CPU minutes behind each snapshot in `runs` (empty before the first one)."""
+    clock = runs / CLOCK
+    return json.loads(clock.read_text()) if clock.exists() else {}
 
 
 def spent_seconds(runs: Path, recipes: list[str]) -> dict[str, float]:
     """CPU seconds each recipe has already trained in `runs`: its largest snapshot's (0 for a fresh run)."""
-    clock = runs / "cpu_minutes.json"
-    record = json.loads(clock.read_text()) if clock.exists() else {}
+    record = read_clock(runs)
     return {name: 60 * max((minutes for snapshot_name, minutes in record.items()
                             if snapshot_name.rpartition("-")[0] == name), default=0.0) for name in recipes}
 
