@@ -64,7 +64,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--name", required=True, help="run name; files go to RUNS/NAME")
     parser.add_argument("--runs", type=Path, default=Path("runs"), help="where runs are written (default: runs)")
     parser.add_argument("--resume", action="store_true", help="continue RUNS/NAME/latest.safetensors exactly where it stopped")
-    parser.add_argument("--init-from", type=Path, help="warm start: generator (and its .critic) from this checkpoint, fresh optimisers")
+    parser.add_argument("--init-from", type=Path,
+                        help="warm start: generator (and its .critic) from this checkpoint, with its architecture; fresh optimisers")
     parser.add_argument("--export", type=Path, help="also write the fp16 generator (+ .critic discriminator) here for shipping")
     parser.add_argument("--image-size", type=int, default=256, help="images are resized to this before jitter (default 256)")
     parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda, cuda:1 ...")
@@ -81,6 +82,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add_arguments(parser, DiscriminatorConfig, prefix="d_")
     add_arguments(parser, TrainConfig)
     parser.set_defaults(direction=None)  # unset: the dataset's own direction (facades: labels -> photo is BtoA)
+    init_from = parser.parse_known_args(argv)[0].init_from
+    if init_from:  # a warm start goes on with the checkpoint's architecture unless a flag says otherwise
+        try:
+            parser.set_defaults(**architecture_defaults(init_from))
+        except CheckpointError as error:
+            parser.error(f"cannot warm-start: {error}")
     arguments = parser.parse_args(argv)
     if arguments.direction is None:
         arguments.direction = dataset_direction(arguments.data)
@@ -95,6 +102,13 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         if getattr(arguments, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     return arguments
+
+
+def architecture_defaults(checkpoint: Path) -> dict:
+    """The generator's and critic's settings stored in a checkpoint, as flag defaults (critic ones prefixed d_)."""
+    generator = dataclasses.asdict(load_generator(checkpoint)[0].config)
+    discriminator = dataclasses.asdict(load_discriminator(critic_path(checkpoint)).config)
+    return {**generator, **{"d_" + name: value for name, value in discriminator.items()}}
 
 
 def dataset_direction(data: Path) -> str:
@@ -473,8 +487,9 @@ def check_replicas_agree(generator: nn.Module, discriminator: nn.Module, device:
 def warm_start(path: Path, generator_config: GeneratorConfig,
                discriminator_config: DiscriminatorConfig) -> tuple[UNetGenerator, PatchDiscriminator, dict]:
     """The generator and critic shipped in `path`, in float32, and the lineage to record: the checkpoint and
-    the totals of all training behind it. Their architecture must be the one this run asks for, except that a
-    ConvTranspose generator can go on as a resize-convolution one (`--upsample resize`; its kernels' tied fit)."""
+    the totals of all training behind it. Their architecture is the run's default (`architecture_defaults`); a flag
+    that asks for another is refused, except that a ConvTranspose generator can go on as a resize-convolution one
+    (`--upsample resize`; its kernels' tied fit)."""
     generator, info = load_generator(path)
     discriminator = load_discriminator(critic_path(path))
     converted = generator.config.upsample == "transpose" and generator_config.upsample == "resize"

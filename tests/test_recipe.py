@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import train
-from pix2pix.checkpoint import load_generator
+from pix2pix.checkpoint import critic_path, load_discriminator, load_generator
 from pix2pix.config import ConfigError, DiscriminatorConfig, GeneratorConfig, TrainConfig, check_low_res
 from pix2pix.data.sketch import MAX_WIDTH, sketchlike
 from pix2pix.losses import discriminator_loss, generator_loss
@@ -219,6 +219,22 @@ def test_a_transposed_checkpoint_goes_on_as_a_resize_convolution_one(shipped, tm
                 "--sample-every", "0", "--init-from", str(checkpoint), "--upsample", "resize", "--export", str(out)])
     exported, info = load_generator(out)
     assert exported.config.upsample == "resize" and "resize" in info.training["init_from"]["upsample"]
+
+
+def test_a_warm_start_takes_the_checkpoints_architecture_unless_told_otherwise(shipped, tmp_path):
+    data, checkpoint = shipped
+    out = tmp_path / "adopted.safetensors"
+    sizes = ["--image-size", "64", "--load-size", "72", "--crop-size", "64"]  # TINY without the architecture flags
+    train.main(["--data", str(data), "--name", "adopted", "--runs", str(tmp_path), *sizes, "--batch-size", "2", "--max-steps", "1",
+                "--sample-every", "0", "--init-from", str(checkpoint), "--export", str(out)])
+    assert load_generator(out)[0].config == load_generator(checkpoint)[0].config
+    assert load_discriminator(critic_path(out)).config == load_discriminator(critic_path(checkpoint)).config
+
+
+def test_a_warm_start_from_a_missing_checkpoint_is_one_clear_line(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train.parse_arguments(["--data", str(tmp_path), "--name", "x", "--init-from", str(tmp_path / "nope.safetensors")])
+    assert "cannot warm-start" in capsys.readouterr().err
 
 
 def test_a_warm_start_from_another_architecture_is_refused(shipped, tmp_path):
