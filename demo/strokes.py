@@ -7,11 +7,13 @@ beside gradio's own, which the canvas's script (demo/sketchpad.js) calls directl
 
     curl --data-binary @drawing.png http://127.0.0.1:7860/studio/translate/facades > picture.jpg
 
-A drawing that cannot be used gets 422 and {"error": message}, the same message the page shows for it.
+A drawing that cannot be used gets 422 and {"error": message}, the same message the page shows for it. When the
+studio is launched with gradio's `auth`, the route asks for the same sign-in as the page (401 otherwise).
 """
 
 from __future__ import annotations
 
+import inspect
 from urllib.parse import quote
 
 from fastapi.routing import APIRoute
@@ -35,6 +37,8 @@ def stroke_routes(models: dict[str, ModelHandlers]) -> list[APIRoute]:
     """The stroke route for the `models` served, by name."""
 
     async def translate(name: str, request: Request) -> Response:
+        if not await signed_in(request):
+            return error(401, "Sign in to the studio first: this route asks for the same login as its page.")
         handlers = models.get(name)
         if handlers is None:
             return error(404, f"No model named {name!r} here; this studio serves: {', '.join(models) or 'none'}.")
@@ -48,6 +52,19 @@ def stroke_routes(models: dict[str, ModelHandlers]) -> list[APIRoute]:
         return Response(picture, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
     return [APIRoute(ROUTE, translate, methods=["POST"], name="translate a drawing", include_in_schema=False)]
+
+
+async def signed_in(request: Request) -> bool:
+    """Gradio's own rule for its routes (gradio.routes, `login_check`): without auth everyone is in; with it, the user
+    that the app's auth_dependency names, else the one whose login cookie holds a token the app issued."""
+    app = request.app
+    if getattr(app, "auth", None) is None and getattr(app, "auth_dependency", None) is None:
+        return True
+    if app.auth_dependency is not None:
+        user = app.auth_dependency(request)
+        return (await user if inspect.isawaitable(user) else user) is not None
+    token = request.cookies.get(f"access-token-{app.cookie_id}") or request.cookies.get(f"access-token-unsecure-{app.cookie_id}")
+    return app.tokens.get(token) is not None
 
 
 async def read_limited(request: Request) -> bytes | None:

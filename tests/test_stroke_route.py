@@ -70,3 +70,21 @@ def test_a_body_past_the_limit_is_413_without_reading_it_all(studio_url: str):
     answer = post(studio_url, b"\0" * (MAX_DRAWING_BYTES + 1))
     assert answer.status_code == 413
     assert f"{MAX_DRAWING_BYTES:,}" in answer.json()["error"]
+
+
+def test_behind_gradios_login_the_route_asks_for_it_too(checkpoints_dir, examples_dir):
+    from demo.app import build_app, launch
+
+    app = build_app(checkpoints_dir, examples_dir, device="cpu")
+    url = launch(app, host="127.0.0.1", prevent_thread_lock=True, quiet=True, auth=("teacher", "chalk"))
+    try:
+        refused = post(url, png(edges_drawing()))
+        assert refused.status_code == 401 and "Sign in" in refused.json()["error"]
+        with httpx.Client(base_url=url, timeout=60) as browser:
+            assert browser.post("login", data={"username": "teacher", "password": "wrong"}).status_code == 400
+            assert browser.post(translate_url(MODEL), content=png(edges_drawing())).status_code == 401
+            assert browser.post("login", data={"username": "teacher", "password": "chalk"}).status_code == 200
+            answer = browser.post(translate_url(MODEL), content=png(edges_drawing()))
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/jpeg"
+    finally:
+        app.close()
