@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -94,16 +93,10 @@ def test_resume_without_a_run_is_a_clear_error(dataset, tmp_path):
         run(dataset, tmp_path, "missing", "--resume")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_ddp_two_cpu_processes_keep_identical_weights(dataset, tmp_path):
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
-        "--master-port", str(free_port()), str(ROOT / "train.py"), "--data", str(dataset), "--name", "ddp",
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",  # standalone: a free port, no race
+        str(ROOT / "train.py"), "--data", str(dataset), "--name", "ddp",
         "--runs", str(tmp_path), "--device", "cpu", "--max-steps", "4", "--batch-size", "2", "--sample-every", "0", *TINY,
     ]  # fmt: skip
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
