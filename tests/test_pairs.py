@@ -79,3 +79,17 @@ def test_jitter_crops_the_same_window_from_both_images():
     assert torch.equal(a, again)
     flipped = (a[:, 0, 0, 0] > a[:, 0, 0, -1]).tolist()
     assert any(flipped) and not all(flipped)  # with 4 samples and seed 0 both cases occur
+
+
+def test_a_load_size_equal_to_the_crop_only_mirrors():
+    """--load-size 256 with 256 crops (the emoji recipe): no resize, no shift, each picture whole or mirrored."""
+    images = torch.randint(0, 256, (8, 3, 64, 64), dtype=torch.uint8)
+    labels = torch.randint(0, 256, (8, 3, 64, 64), dtype=torch.uint8)
+    a, b = jitter(images, labels, load_size=64, crop_size=64, flip=True, generator=torch.Generator().manual_seed(0))
+    whole = images.float().div(127.5).sub(1)
+    mirrored = [torch.equal(a[i], whole[i].flip(-1)) for i in range(8)]
+    assert all(mirrored[i] or torch.equal(a[i], whole[i]) for i in range(8))
+    assert any(mirrored) and not all(mirrored)
+    for i in range(8):  # the target went through the same mirror as its input
+        target = labels[i].float().div(127.5).sub(1)
+        assert torch.equal(b[i], target.flip(-1) if mirrored[i] else target)
