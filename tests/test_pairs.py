@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from pix2pix.data.jitter import jitter
+from pix2pix.data.jitter import jitter, to_float
 from pix2pix.data.pairs import DatasetError, Roles, read_pairs, split_folder
 from tests.synthetic import write_aligned, write_folders
 
@@ -86,10 +86,9 @@ def test_a_load_size_equal_to_the_crop_only_mirrors():
     images = torch.randint(0, 256, (8, 3, 64, 64), dtype=torch.uint8)
     labels = torch.randint(0, 256, (8, 3, 64, 64), dtype=torch.uint8)
     a, b = jitter(images, labels, load_size=64, crop_size=64, flip=True, generator=torch.Generator().manual_seed(0))
-    whole = images.float().div(127.5).sub(1)
+    whole, targets = to_float(images), to_float(labels)
     mirrored = [torch.equal(a[i], whole[i].flip(-1)) for i in range(8)]
     assert all(mirrored[i] or torch.equal(a[i], whole[i]) for i in range(8))
     assert any(mirrored) and not all(mirrored)
     for i in range(8):  # the target went through the same mirror as its input
-        target = labels[i].float().div(127.5).sub(1)
-        assert torch.equal(b[i], target.flip(-1) if mirrored[i] else target)
+        assert torch.equal(b[i], targets[i].flip(-1) if mirrored[i] else targets[i])
