@@ -93,6 +93,15 @@ def write_metrics(checkpoint: str | Path, metrics: dict[str, float | int | str])
     write_safetensors(checkpoint, tensors, {**metadata, **info.to_metadata()})
 
 
+def read_split(translator: Translator, data: str | Path, split: str = "test") -> Pairs:
+    """A split's (input, target) pairs at the model's size, in the direction the model was trained in."""
+    depth = 2**translator.generator.config.num_downs
+    if translator.size % depth:
+        raise CheckpointError(f"{translator.name}: its image size {translator.size} is not a multiple of 2**num_downs = {depth}")
+    direction = translator.info.training.get("config", {}).get("direction", "AtoB")
+    return read_pairs(split_folder(data, split), translator.size, direction, Roles.of(dataset_description(data), direction))
+
+
 def evaluate(
     checkpoint: str | Path,
     data: str | Path,
@@ -105,14 +114,9 @@ def evaluate(
 ) -> dict[str, float | int | str]:
     """Translate a split with the checkpoint and return {'split', 'images', 'l1', 'psnr', 'ssim'
     [, 'edge_precision', 'edge_recall', 'edge_f1']}; optionally write a sample sheet PNG."""
-    folder = split_folder(data, split)  # a wrong folder fails before the model loads
-    description = dataset_description(data)
+    split_folder(data, split)  # a wrong folder fails before the model loads
     translator = Translator(checkpoint, device)
-    depth = 2**translator.generator.config.num_downs
-    if translator.size % depth:
-        raise CheckpointError(f"{translator.name}: its image size {translator.size} is not a multiple of 2**num_downs = {depth}")
-    direction = translator.info.training.get("config", {}).get("direction", "AtoB")
-    pairs = read_pairs(folder, translator.size, direction, Roles.of(description, direction))
+    pairs = read_split(translator, data, split)
     if limit:
         pairs = Pairs(pairs.inputs[:limit], pairs.targets[:limit], pairs.names[:limit])
     outputs = translator.translate_uint8(pairs.inputs, batch_size)

@@ -1,0 +1,93 @@
+"""Where does a model's held-out L1 come from: the paper around the drawing, its colours, or its shapes?
+
+    python bench/bench_l1_breakdown.py --data data/edges2emoji --checkpoint checkpoints/edges2emoji.safetensors [MORE ...]
+
+Splits the evaluation's L1 (images in [-1, 1]) into the pixels whose ground truth is blank paper and those of
+the drawing, and scores the outputs twice more: after each picture's colours are corrected by the best
+gain and offset per channel (least squares against its ground truth: what is left is shape and shading, not
+which colour), and in grey (luminance only). An input that does not say a colour (a flag's outline) costs L1
+that no model can win back; this says how much of the score that is. Prints a markdown table and the worst
+pictures per checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from pix2pix.evaluate import read_split  # noqa: E402
+from pix2pix.machine import machine_name  # noqa: E402
+from pix2pix.metrics import l1_distance  # noqa: E402
+from pix2pix.translate import Translator  # noqa: E402
+
+PAPER = 0.9  # a ground-truth pixel whose channels all exceed this (in [-1, 1]) is blank paper
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights
+COLUMNS = {
+    "l1": "L1",
+    "paper_share": "paper share",
+    "l1_paper": "L1 on paper",
+    "l1_drawing": "L1 on the drawing",
+    "l1_colour_fitted": "L1, colours fitted",
+    "l1_grey": "L1 in grey",
+}
+
+
+def colour_fitted(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Each output channel mapped by the gain and offset that bring it closest (least squares) to its target's."""
+    flat_out, flat_target = outputs.double().flatten(2), targets.double().flatten(2)
+    centred_out = flat_out - flat_out.mean(2, keepdim=True)
+    centred_target = flat_target - flat_target.mean(2, keepdim=True)
+    gain = (centred_out * centred_target).mean(2, keepdim=True) / centred_out.square().mean(2, keepdim=True).clamp_min(1e-12)
+    fitted = gain * centred_out + flat_target.mean(2, keepdim=True)
+    return fitted.clamp(-1, 1).view_as(outputs)
+
+
+def grey(images: torch.Tensor) -> torch.Tensor:
+    """Luminance as a one-channel batch."""
+    return sum(weight * images[:, channel : channel + 1].double() for channel, weight in enumerate(LUMA))
+
+
+def breakdown(outputs: torch.Tensor, targets: torch.Tensor) -> tuple[dict[str, float], torch.Tensor]:
+    """The table's values for outputs and targets in [-1, 1] (N, 3, H, W), and the L1 of each picture."""
+    per_picture = l1_distance(outputs, targets)
+    error = (outputs.double() - targets.double()).abs().mean(1)
+    paper = (targets > PAPER).all(1)
+    values = {
+        "l1": per_picture.mean().item(),
+        "paper_share": paper.double().mean().item(),
+        "l1_paper": error[paper].mean().item() if paper.any() else float("nan"),
+        "l1_drawing": error[~paper].mean().item() if (~paper).any() else float("nan"),
+        "l1_colour_fitted": l1_distance(colour_fitted(outputs, targets), targets).mean().item(),
+        "l1_grey": l1_distance(grey(outputs), grey(targets)).mean().item(),
+    }
+    return values, per_picture
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="dataset folder with the held-out split")
+    parser.add_argument("--checkpoint", type=Path, nargs="+", required=True, help="models to score, in one run")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--worst", type=int, default=8, help="list this many pictures with the highest L1")
+    arguments = parser.parse_args(argv)
+    rows, worst = [], []
+    for path in arguments.checkpoint:
+        translator = Translator(path, "cpu")
+        pairs = read_split(translator, arguments.data, arguments.split)
+        outputs = translator.translate_uint8(pairs.inputs).double() / 127.5 - 1
+        values, per_picture = breakdown(outputs, pairs.targets.double() / 127.5 - 1)
+        rows.append(f"| {path.name} | " + " | ".join(f"{values[key]:.3f}" for key in COLUMNS) + " |")
+        ranked = per_picture.argsort(descending=True)[: arguments.worst].tolist()
+        worst.append(f"{path.name}, highest L1: " + ", ".join(f"{pairs.names[i]} {per_picture[i]:.2f}" for i in ranked))
+    print(f"L1 breakdown, {arguments.split} split of {arguments.data} ({len(pairs)} pictures), "
+          f"{machine_name(translator.device)}\n")
+    print("| model | " + " | ".join(COLUMNS.values()) + " |\n|---|" + "---:|" * len(COLUMNS))
+    print("\n".join(rows) + "\n\n" + "\n".join(worst))
+
+
+if __name__ == "__main__":
+    main()
