@@ -391,7 +391,10 @@ def training_pair(data: TrainingData, batch: torch.Tensor, config: TrainConfig, 
     load_size, crop_size = (config.low_res_load_size, size) if low_res else (config.load_size, config.crop_size)
     real_a, real_b = jitter(data.inputs[batch], data.targets[batch], load_size, crop_size, config.flip, rng,
                             data.roles.input_kind == "labels", data.roles.target_kind == "labels")
-    return (sketchlike(real_a, real_b, rng) if config.sketch_augment else real_a), real_b
+    if config.sketch_augment:
+        redrawn = (torch.rand(len(real_a), generator=rng) < config.sketch_share).to(real_a.device)
+        real_a = torch.where(redrawn[:, None, None, None], sketchlike(real_a, real_b, rng), real_a)
+    return real_a, real_b
 
 
 STATISTICS_BATCHES, STATISTICS_BATCH_SIZE = 25, 8  # 200 jittered training inputs measure BatchNorm's statistics

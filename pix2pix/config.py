@@ -70,6 +70,7 @@ class TrainConfig:
     seed: int = 0
     ema_decay: float = 0.0  # > 0: export an exponential moving average of G's weights (not in the paper)
     sketch_augment: bool = False  # edges inputs redrawn like a person's sketch (pix2pix.data.sketch; not in the paper)
+    sketch_share: float = 1.0  # the share of training edge maps so redrawn; the rest stay the dataset's clean lines
     low_res_size: int = 0  # > 0: progressive resolution, the first steps at this crop size (4x cheaper at half), then crop_size
     low_res_share: float = 0.75  # the share of the run at low_res_size: of its steps, and of --max-minutes when that is set
 
@@ -86,6 +87,7 @@ class TrainConfig:
         _require(self.low_res_size == 0 or 2 <= self.low_res_size < self.crop_size,
                  f"low_res_size must be 0 (off) or from 2 to below crop_size ({self.crop_size}), not {self.low_res_size}")
         _require(0.0 < self.low_res_share < 1.0, f"low_res_share must be in (0, 1), not {self.low_res_share}")
+        _require(0.0 < self.sketch_share <= 1.0, f"sketch_share must be in (0, 1], not {self.sketch_share}")
 
     @property
     def low_res_load_size(self) -> int:

@@ -14,6 +14,7 @@ import torch
 import train
 from pix2pix.checkpoint import critic_path, load_discriminator, load_generator
 from pix2pix.config import ConfigError, DiscriminatorConfig, GeneratorConfig, TrainConfig, check_low_res
+from pix2pix.data.pairs import Roles
 from pix2pix.data.sketch import MAX_WIDTH, sketchlike
 from pix2pix.losses import discriminator_loss, generator_loss
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
@@ -34,6 +35,7 @@ TINY = ["--image-size", "64", "--load-size", "72", "--crop-size", "64", "--num-d
     (lambda: TrainConfig(crop_size=300, load_size=286), "cannot exceed"),
     (lambda: TrainConfig(low_res_size=256), "low_res_size must be 0"),
     (lambda: TrainConfig(low_res_size=128, low_res_share=1.0), "low_res_share must be in"),
+    (lambda: TrainConfig(sketch_share=0.0), "sketch_share must be in"),
 ])
 def test_configuration_is_validated_where_it_is_defined(make, message):
     with pytest.raises(ConfigError, match=message):
@@ -165,6 +167,17 @@ def test_sketchlike_lines_stay_on_the_outline_at_any_width():
         assert ink[near].sum() > 0.5 * original.sum() / 2  # the outline is kept: it is the object's silhouette
         widths.add(int(ink[32].sum()))  # a row through both vertical sides: twice the line width
     assert len(widths) >= 3 and max(widths) <= 2 * MAX_WIDTH + 2
+
+
+@pytest.mark.parametrize(("share", "low", "high"), [(1.0, 0, 0), (0.5, 16, 48)])
+def test_the_sketch_share_redraws_that_share_of_a_batch_and_leaves_the_rest_clean(share, low, high):
+    sketch, target = outline_batch()
+    as_uint8 = lambda images: ((images + 1) * 127.5).round().to(torch.uint8).repeat(64, 1, 1, 1)  # noqa: E731
+    data = train.TrainingData({}, Roles("edges", "photo", None), as_uint8(sketch), as_uint8(target))
+    config = TrainConfig(load_size=64, crop_size=64, flip=False, sketch_augment=True, sketch_share=share)
+    inputs, _ = train.training_pair(data, torch.arange(64), config, torch.Generator().manual_seed(0))
+    clean = (inputs == sketch).flatten(1).all(1)
+    assert low <= int(clean.sum()) <= high
 
 
 def test_the_sketch_option_is_refused_for_label_inputs(tmp_path, capsys):
