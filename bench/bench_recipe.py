@@ -52,6 +52,7 @@ RECIPES: dict[str, list[str]] = {
     "project-batch8-lr4e-4": [*PROJECT, "--batch-size", "8", "--lr", "4e-4"],
     "project-compile": [*PROJECT, "--compile"],
     "project-sketch": [*PROJECT, "--sketch-augment"],  # edges datasets only: what sketch-proofing costs on test edges
+    "project-sketch-half": [*PROJECT, "--sketch-augment", "--sketch-share", "0.5"],  # ... when half the batch stays clean
     "project-no-jitter": [*PROJECT, "--load-size", "256"],  # mirroring only: trains at the scale it is used at
 }
 METRICS = ("l1", "ssim", "edge_f1", "checkerboard", "judge_accuracy", "judge_miou")
