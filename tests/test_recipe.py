@@ -16,6 +16,7 @@ from pix2pix.checkpoint import critic_path, load_discriminator, load_generator
 from pix2pix.config import ConfigError, DiscriminatorConfig, GeneratorConfig, TrainConfig, check_low_res
 from pix2pix.data.pairs import Roles
 from pix2pix.data.sketch import MAX_WIDTH, sketchlike
+from pix2pix.images import to_uint8
 from pix2pix.losses import discriminator_loss, generator_loss
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
 from pix2pix.reupsample import with_resize_upsampling
@@ -172,8 +173,8 @@ def test_sketchlike_lines_stay_on_the_outline_at_any_width():
 @pytest.mark.parametrize(("share", "low", "high"), [(1.0, 0, 0), (0.5, 16, 48)])
 def test_the_sketch_share_redraws_that_share_of_a_batch_and_leaves_the_rest_clean(share, low, high):
     sketch, target = outline_batch()
-    as_uint8 = lambda images: ((images + 1) * 127.5).round().to(torch.uint8).repeat(64, 1, 1, 1)  # noqa: E731
-    data = train.TrainingData({}, Roles("edges", "photo", None), as_uint8(sketch), as_uint8(target))
+    batch = [to_uint8(images).repeat(64, 1, 1, 1) for images in (sketch, target)]
+    data = train.TrainingData({}, Roles("edges", "photo", None), *batch)
     config = TrainConfig(load_size=64, crop_size=64, flip=False, sketch_augment=True, sketch_share=share)
     inputs, _ = train.training_pair(data, torch.arange(64), config, torch.Generator().manual_seed(0))
     clean = (inputs == sketch).flatten(1).all(1)
