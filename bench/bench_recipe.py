@@ -54,6 +54,7 @@ RECIPES: dict[str, list[str]] = {
     "project-sketch": [*PROJECT, "--sketch-augment"],  # edges datasets only: what sketch-proofing costs on test edges
     "project-sketch-half": [*PROJECT, "--sketch-augment", "--sketch-share", "0.5"],  # ... when half the batch stays clean
     "project-no-jitter": [*PROJECT, "--load-size", "256"],  # mirroring only: trains at the scale it is used at
+    "project-no-jitter-l1x2": [*PROJECT, "--load-size", "256", "--lambda-l1", "200"],  # ... with L1 weighted 200
 }
 METRICS = ("l1", "ssim", "edge_f1", "checkerboard", "judge_accuracy", "judge_miou")
 
