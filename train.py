@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +31,14 @@ from pix2pix.checkpoint import (
     CheckpointError,
     ModelInfo,
     critic_path,
+    lineage_record,
     load_discriminator,
     load_generator,
     load_state,
     save_discriminator,
     save_generator,
     save_state,
+    training_totals,
 )
 from pix2pix.config import (
     ConfigError,
@@ -147,6 +150,7 @@ class Progress:
     permutation: torch.Tensor | None = None
     earlier_seconds: float = 0.0  # training time of the runs this one resumes
     lineage: dict = field(default_factory=dict)  # the checkpoint this run warm-started from, and its totals
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # tells this run apart in later lineages; kept on resume
 
 
 @dataclass
@@ -199,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
             "order_rng": order_rng.get_state(), "jitter_rng": jitter_rng.get_state(), "torch_rng": torch.get_rng_state(),
             "step": progress.step, "epoch": progress.epoch, "position": progress.position, "permutation": progress.permutation,
             "seconds": progress.earlier_seconds + time.perf_counter() - started, "lineage": progress.lineage,
+            "run_id": progress.run_id,
             **{name: dataclasses.asdict(value) for name, value in zip(CONFIG_NAMES, arguments.configs, strict=True)},
         })  # fmt: skip
 
@@ -287,7 +292,7 @@ def resume(latest: Path, trainer: Pix2PixTrainer, order_rng: torch.Generator, ji
     jitter_rng.set_state(state["jitter_rng"])
     torch.set_rng_state(state["torch_rng"])
     return Progress(state["step"], state["epoch"], state["position"], state["permutation"], state.get("seconds", 0.0),
-                    state.get("lineage", {}))
+                    state.get("lineage", {}), state.get("run_id") or uuid.uuid4().hex)
 
 
 def train_loop(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: TrainingData, progress: Progress, cluster: Cluster,
@@ -437,8 +442,8 @@ def export(arguments: argparse.Namespace, trainer: Pix2PixTrainer, data: Trainin
         epoch=progress.epoch,
         step=progress.step,
         training={
-            "data": description.get("source", str(arguments.data)), "train_pairs": len(data), "steps": progress.step,
-            "images_seen": images, "epochs": round(images / len(data), 2), "minutes": minutes,
+            "run_id": progress.run_id, "data": description.get("source", str(arguments.data)), "train_pairs": len(data),
+            "steps": progress.step, "images_seen": images, "epochs": round(images / len(data), 2), "minutes": minutes,
             "device": machine_name(cluster.device), "world_size": cluster.world_size, "amp": "bf16" if cluster.use_amp else "fp32",
             "config": dataclasses.asdict(config), "discriminator": dataclasses.asdict(trainer.discriminator.config),
             "init_from": progress.lineage.get("init_from"),
@@ -504,14 +509,10 @@ def warm_start(path: Path, generator_config: GeneratorConfig,
             changed = ", ".join(f"{key} {getattr(found, key)} (asked {getattr(wanted, key)})"
                                 for key in dataclasses.asdict(found) if getattr(found, key) != getattr(wanted, key))
             raise CheckpointError(f"{path.name}'s {name} differs from this run's flags: {changed}")
-    training = info.training
-    totals = training.get("totals") or {"images_seen": training.get("images_seen", 0), "minutes": training.get("minutes", 0.0),
-                                        "machines": [training["device"]] if "device" in training else []}
-    init_from = {"checkpoint": path.name, "task": info.task, "step": info.step, "metrics": info.metrics,
-                 "training": {k: v for k, v in training.items() if k not in ("config", "discriminator")}}
+    init_from = lineage_record(path, info)
     if converted:
         init_from["upsample"] = "transpose -> resize (least-squares tied fit of each kernel)"
-    return generator.float(), discriminator.float(), {"init_from": init_from, "totals": totals}
+    return generator.float(), discriminator.float(), {"init_from": init_from, "totals": training_totals(info.training)}
 
 
 def _tensorboard(run_dir: Path):

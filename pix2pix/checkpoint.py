@@ -66,6 +66,19 @@ _METADATA_TYPES = {"task": str, "input_kind": str, "palette": (dict, type(None))
                    "epoch": int, "step": int, "metrics": dict, "training": dict}  # ModelInfo's fields, as JSON gives them
 
 
+def lineage_record(path: str | Path, info: ModelInfo) -> dict[str, Any]:
+    """What a model made from the checkpoint at `path` records of it: its name, held-out scores and training
+    record (without the configs, which the new model carries itself), so lineages nest without growing much."""
+    return {"checkpoint": Path(path).name, "task": info.task, "step": info.step, "metrics": info.metrics,
+            "training": {key: value for key, value in info.training.items() if key not in ("config", "discriminator")}}
+
+
+def training_totals(training: dict[str, Any]) -> dict[str, Any]:
+    """Images seen, minutes and machines of all the training behind a model's training record."""
+    return training.get("totals") or {"images_seen": training.get("images_seen", 0), "minutes": training.get("minutes", 0.0),
+                                      "machines": [training["device"]] if "device" in training else []}
+
+
 def write_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
     """Write to a temporary file beside `path`, then rename: a crash never leaves half a checkpoint."""
     path = Path(path)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pix2pix.checkpoint import training_totals
 from pix2pix.data.labels import Palette, class_names
 from pix2pix.data.palettes import NAMED_PALETTES
 from pix2pix.sketches import DRAWINGS, draw, fill_share, spill_share
@@ -52,7 +53,8 @@ def test_bundled_model_metadata_tells_its_story(name):
     info = Translator(BUNDLED[name], device="cpu").info
     assert info.input_kind in ("edges", "labels")
     assert (info.palette is not None) == (info.input_kind == "labels")
-    assert info.training["steps"] > 0 and info.training["minutes"] > 0
+    totals = training_totals(info.training)  # a trained model's own run, or all the runs behind an average
+    assert totals["images_seen"] > 0 and totals["minutes"] > 0 and totals["machines"]
     assert {"l1", "psnr", "ssim"} <= set(info.metrics), "run python -m pix2pix.evaluate --write-metrics"
     assert BUNDLED[name].stat().st_size <= 30 * 2**20
     if info.task in NAMED_PALETTES:  # a dataset's own classes: the palette it was trained on, the judge's scores

@@ -42,6 +42,7 @@ def test_a_few_dozen_steps_lower_the_l1_loss(dataset, tmp_path):
 def test_resume_continues_exactly_like_an_uninterrupted_run(dataset, tmp_path):
     straight = run(dataset, tmp_path, "straight", "--max-steps", "10", "--batch-size", "3")
     run(dataset, tmp_path, "halves", "--max-steps", "5", "--batch-size", "3")
+    first_half = load_state(tmp_path / "halves" / "latest.safetensors")["run_id"]
     resumed = run(dataset, tmp_path, "halves", "--max-steps", "10", "--batch-size", "3", "--resume")
     losses = ["D", "G_gan", "G_L1"]
     assert [[r[k] for k in losses] for r in straight] == [[r[k] for k in losses] for r in resumed]
@@ -50,6 +51,7 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(dataset, tmp_path):
     for key in a["generator"]:
         assert torch.equal(a["generator"][key], b["generator"][key]), key
     assert a["step"] == b["step"] == 10
+    assert b["run_id"] == first_half != a["run_id"]  # one run across the resume, told apart from another run
 
 
 def test_export_ships_an_fp16_generator_and_critic_with_metadata(dataset, tmp_path):

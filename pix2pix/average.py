@@ -1,0 +1,128 @@
+"""Average the weights of models of one lineage: python -m pix2pix.average A B [C ...] --out FILE
+
+Runs warm-started from the same checkpoint (or one from another) end near each other in weight space, and
+the mean of their weights paints better than either: the "model soup" of Wortsman et al. 2022, or the
+stochastic weight averaging of Izmailov et al. 2018 taken across runs instead of along one. The average
+needs no data and no training; BatchNorm's running statistics are averaged with the weights (measuring them
+anew for the averaged weights scored no better). Generators and critics are averaged alike, so that the result
+can be shipped, evaluated (`python -m pix2pix.evaluate --write-metrics`) and warm-started from like any run's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from pix2pix.checkpoint import (
+    CheckpointError,
+    ModelInfo,
+    critic_path,
+    lineage_record,
+    load_discriminator,
+    load_generator,
+    save_discriminator,
+    save_generator,
+    training_totals,
+)
+
+SHARED = ("task", "input_kind", "palette", "image_size", "pencil_width")  # what the studio reads; must agree
+
+
+def mean_weights(models: list[nn.Module]) -> nn.Module:
+    """The first model, holding the mean of all the models' floating-point tensors (integer counters are its own)."""
+    states = [model.state_dict() for model in models]
+    mean = {name: torch.stack([state[name].float() for state in states]).mean(0) if tensor.is_floating_point() else tensor
+            for name, tensor in states[0].items()}
+    models[0].load_state_dict(mean)
+    return models[0]
+
+
+def runs_behind(training: dict[str, Any]) -> dict[tuple, dict[str, Any]]:
+    """Every training run in a record's lineage, once each: a run shared by several ingredients (their common
+    warm start) appears in each one's lineage but was trained once."""
+    runs = {}
+    if training.get("steps"):  # an average has no run of its own
+        key = training.get("run_id") or tuple(training.get(name) for name in ("data", "device", "steps", "images_seen", "minutes"))
+        runs[key] = {"images_seen": training.get("images_seen", 0), "minutes": training.get("minutes", 0.0)}
+    parents = ([training["init_from"]] if training.get("init_from") else []) + training.get("averaged", [])
+    for parent in parents:
+        runs.update(runs_behind(parent["training"]))
+    return runs
+
+
+def combined_totals(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The totals of all training behind the ingredients, counting shared runs once (never less than any one
+    ingredient's own totals, should an old record have lost part of its lineage)."""
+    runs = {key: run for record in records for key, run in runs_behind(record).items()}
+    totals = [training_totals(record) for record in records]
+    return {
+        "images_seen": max(sum(run["images_seen"] for run in runs.values()), *(total["images_seen"] for total in totals)),
+        "minutes": round(max(sum(run["minutes"] for run in runs.values()), *(total["minutes"] for total in totals)), 1),
+        "machines": sorted({machine for total in totals for machine in total.get("machines", [])}),
+    }
+
+
+def average_checkpoints(paths: list[Path], out: Path) -> ModelInfo:
+    """Write the average of the generators in `paths` to `out`, and of their critics beside it."""
+    if len(paths) < 2:
+        raise CheckpointError("averaging needs at least two checkpoints")
+    loaded = [load_generator(path) for path in paths]
+    critics = []
+    for path in paths:
+        if not critic_path(path).is_file():
+            raise CheckpointError(f"{path.name} has no critic beside it ({critic_path(path).name}); every ingredient needs one")
+        critics.append(load_discriminator(critic_path(path)))
+    first_path, (first, first_info) = paths[0], loaded[0]
+    for path, (generator, info), critic in zip(paths[1:], loaded[1:], critics[1:], strict=True):
+        if generator.config != first.config or critic.config != critics[0].config:
+            raise CheckpointError(f"{path.name} and {first_path.name} have different architectures; only models of one lineage average")
+        for name in SHARED:
+            if getattr(info, name) != getattr(first_info, name):
+                raise CheckpointError(f"{path.name} and {first_path.name} differ in {name}: "
+                                      f"{getattr(info, name)!r} and {getattr(first_info, name)!r}")
+    records = [info.training for _, info in loaded]
+    for path, record in zip(paths[1:], records[1:], strict=True):
+        if not runs_behind(record).keys() & runs_behind(records[0]).keys():
+            raise CheckpointError(f"{path.name} and {first_path.name} share no training run; the weights of unrelated "
+                                  "models do not average into a model (warm-start them from one checkpoint)")
+    info = ModelInfo(
+        **{name: getattr(first_info, name) for name in SHARED},
+        training={"data": records[0].get("data"), "train_pairs": records[0].get("train_pairs"),
+                  "averaged": [lineage_record(path, info) for path, (_, info) in zip(paths, loaded, strict=True)],
+                  "totals": combined_totals(records)},
+    )  # metrics stay empty: the average has to be evaluated on its own
+    save_generator(out, mean_weights([generator for generator, _ in loaded]), info)
+    save_discriminator(critic_path(out), mean_weights(critics))
+    return info
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoints", type=Path, nargs="+", help="generator .safetensors files, each with its critic beside it")
+    parser.add_argument("--out", type=Path, required=True, help="where to write the average (its critic goes beside it)")
+    arguments = parser.parse_args(argv)
+    if len(arguments.checkpoints) < 2:
+        parser.error("give at least two checkpoints to average")
+    return arguments
+
+
+def main(argv: list[str] | None = None) -> ModelInfo:
+    arguments = parse_arguments(argv)
+    try:
+        info = average_checkpoints(arguments.checkpoints, arguments.out)
+    except CheckpointError as error:
+        sys.exit(f"error: {error}")
+    totals = info.training["totals"]
+    print(f"wrote {arguments.out} and {critic_path(arguments.out)}: the mean of {len(arguments.checkpoints)} models, "
+          f"{totals['images_seen']} images and {totals['minutes']} min of training behind them. Score it with "
+          f"python -m pix2pix.evaluate --checkpoint {arguments.out} --data DIR --write-metrics")
+    return info
+
+
+if __name__ == "__main__":
+    main()
