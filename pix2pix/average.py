@@ -55,10 +55,11 @@ def runs_behind(training: dict[str, Any]) -> dict[tuple, dict[str, Any]]:
     return runs
 
 
-def combined_totals(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The totals of all training behind the ingredients, counting shared runs once (never less than any one
-    ingredient's own totals, should an old record have lost part of its lineage)."""
-    runs = {key: run for record in records for key, run in runs_behind(record).items()}
+def combined_totals(records: list[dict[str, Any]], lineages: list[dict[tuple, dict[str, Any]]]) -> dict[str, Any]:
+    """The totals of all training behind the ingredients' `records`, whose `runs_behind` are `lineages`, counting
+    shared runs once (never less than any one ingredient's own totals, should an old record have lost part of
+    its lineage)."""
+    runs = {key: run for lineage in lineages for key, run in lineage.items()}
     totals = [training_totals(record) for record in records]
     return {
         "images_seen": max(sum(run["images_seen"] for run in runs.values()), *(total["images_seen"] for total in totals)),
@@ -86,15 +87,16 @@ def average_checkpoints(paths: list[Path], out: Path) -> ModelInfo:
                 raise CheckpointError(f"{path.name} and {first_path.name} differ in {name}: "
                                       f"{getattr(info, name)!r} and {getattr(first_info, name)!r}")
     records = [info.training for _, info in loaded]
-    for path, record in zip(paths[1:], records[1:], strict=True):
-        if not runs_behind(record).keys() & runs_behind(records[0]).keys():
+    lineages = [runs_behind(record) for record in records]
+    for path, lineage in zip(paths[1:], lineages[1:], strict=True):
+        if not lineage.keys() & lineages[0].keys():
             raise CheckpointError(f"{path.name} and {first_path.name} share no training run; the weights of unrelated "
                                   "models do not average into a model (warm-start them from one checkpoint)")
     info = ModelInfo(
         **{name: getattr(first_info, name) for name in SHARED},
         training={"data": records[0].get("data"), "train_pairs": records[0].get("train_pairs"),
                   "averaged": [lineage_record(path, info) for path, (_, info) in zip(paths, loaded, strict=True)],
-                  "totals": combined_totals(records)},
+                  "totals": combined_totals(records, lineages)},
     )  # metrics stay empty: the average has to be evaluated on its own
     save_generator(out, mean_weights([generator for generator, _ in loaded]), info)
     save_discriminator(critic_path(out), mean_weights(critics))
