@@ -1,4 +1,4 @@
-"""Average the weights of models of one lineage: python -m pix2pix.average A B [C ...] --out FILE
+"""Average the weights of models of one lineage: python -m pix2pix.average A B [C ...] --out FILE [--weights ...]
 
 Runs warm-started from the same checkpoint (or one from another) end near each other in weight space, and
 the mean of their weights paints better than either: the "model soup" of Wortsman et al. 2022, or the
@@ -6,16 +6,18 @@ stochastic weight averaging of Izmailov et al. 2018 taken across runs instead of
 needs no data and no training; BatchNorm's running statistics are averaged with the weights (measuring them
 anew for the averaged weights scored no better). Generators and critics are averaged alike, so that the result
 can be shipped, evaluated (`python -m pix2pix.evaluate --write-metrics`) and warm-started from like any run's.
+`--weights` takes a weighted mean instead (1 3: a quarter of the way from the second model to the first), for a
+new run that moved too far from the model it was warm-started from.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from pix2pix.checkpoint import (
@@ -33,11 +35,22 @@ from pix2pix.checkpoint import (
 SHARED = ("task", "input_kind", "palette", "image_size", "pencil_width")  # what the studio reads; must agree
 
 
-def mean_weights(models: list[nn.Module]) -> nn.Module:
-    """The first model, holding the mean of all the models' floating-point tensors (integer counters are its own)."""
+def mixing_weights(count: int, weights: list[float] | None) -> list[float]:
+    """`weights` (equal ones if None) for `count` models, scaled to sum to 1: each must be positive and finite."""
+    weights = [1.0] * count if weights is None else weights
+    if len(weights) != count:
+        raise CheckpointError(f"{len(weights)} weights for {count} checkpoints; give one weight per checkpoint")
+    if not all(math.isfinite(weight) and weight > 0 for weight in weights):
+        raise CheckpointError(f"weights must be positive numbers, got {weights} (leave a model out rather than weigh it 0)")
+    return [weight / sum(weights) for weight in weights]
+
+
+def mean_weights(models: list[nn.Module], weights: list[float]) -> nn.Module:
+    """The first model, holding the `weights`-weighted mean of all the models' floating-point tensors (integer
+    counters are its own); `weights` sum to 1."""
     states = [model.state_dict() for model in models]
-    mean = {name: torch.stack([state[name].float() for state in states]).mean(0) if tensor.is_floating_point() else tensor
-            for name, tensor in states[0].items()}
+    mean = {name: sum(weight * state[name].float() for weight, state in zip(weights, states, strict=True))
+            if tensor.is_floating_point() else tensor for name, tensor in states[0].items()}
     models[0].load_state_dict(mean)
     return models[0]
 
@@ -68,10 +81,12 @@ def combined_totals(records: list[dict[str, Any]], lineages: list[dict[tuple, di
     }
 
 
-def average_checkpoints(paths: list[Path], out: Path) -> ModelInfo:
-    """Write the average of the generators in `paths` to `out`, and of their critics beside it."""
+def average_checkpoints(paths: list[Path], out: Path, weights: list[float] | None = None) -> ModelInfo:
+    """Write the average of the generators in `paths` to `out`, and of their critics beside it, weighted by
+    `weights` (one per path, any positive scale) or equally."""
     if len(paths) < 2:
         raise CheckpointError("averaging needs at least two checkpoints")
+    weights = mixing_weights(len(paths), weights)
     loaded = [load_generator(path) for path in paths]
     critics = []
     for path in paths:
@@ -95,11 +110,12 @@ def average_checkpoints(paths: list[Path], out: Path) -> ModelInfo:
     info = ModelInfo(
         **{name: getattr(first_info, name) for name in SHARED},
         training={"data": records[0].get("data"), "train_pairs": records[0].get("train_pairs"),
-                  "averaged": [lineage_record(path, info) for path, (_, info) in zip(paths, loaded, strict=True)],
+                  "averaged": [{**lineage_record(path, info), "weight": weight}
+                               for path, (_, info), weight in zip(paths, loaded, weights, strict=True)],
                   "totals": combined_totals(records, lineages)},
     )  # metrics stay empty: the average has to be evaluated on its own
-    save_generator(out, mean_weights([generator for generator, _ in loaded]), info)
-    save_discriminator(critic_path(out), mean_weights(critics))
+    save_generator(out, mean_weights([generator for generator, _ in loaded], weights), info)
+    save_discriminator(critic_path(out), mean_weights(critics, weights))
     return info
 
 
@@ -107,6 +123,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", type=Path, nargs="+", help="generator .safetensors files, each with its critic beside it")
     parser.add_argument("--out", type=Path, required=True, help="where to write the average (its critic goes beside it)")
+    parser.add_argument("--weights", type=float, nargs="+", metavar="W",
+                        help="one positive weight per checkpoint, in order, scaled to sum to 1 (default: equal)")
     arguments = parser.parse_args(argv)
     if len(arguments.checkpoints) < 2:
         parser.error("give at least two checkpoints to average")
@@ -116,11 +134,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> ModelInfo:
     arguments = parse_arguments(argv)
     try:
-        info = average_checkpoints(arguments.checkpoints, arguments.out)
+        info = average_checkpoints(arguments.checkpoints, arguments.out, arguments.weights)
     except CheckpointError as error:
         sys.exit(f"error: {error}")
     totals = info.training["totals"]
-    print(f"wrote {arguments.out} and {critic_path(arguments.out)}: the mean of {len(arguments.checkpoints)} models, "
+    mean = "weighted mean" if arguments.weights else "mean"
+    print(f"wrote {arguments.out} and {critic_path(arguments.out)}: the {mean} of {len(arguments.checkpoints)} models, "
           f"{totals['images_seen']} images and {totals['minutes']} min of training behind them. Score it with "
           f"python -m pix2pix.evaluate --checkpoint {arguments.out} --data DIR --write-metrics")
     return info

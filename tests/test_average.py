@@ -52,10 +52,36 @@ def test_the_average_holds_the_mean_of_the_weights_and_counts_shared_training_on
     for before, after, mean in zip(*(critic.parameters() for critic in critics), strict=True):
         torch.testing.assert_close(mean, ((before + after) / 2).half().float(), rtol=0, atol=1e-3)
     assert stored == info and stored.metrics == {} and stored.task == "circles"
-    assert [record["checkpoint"] for record in stored.training["averaged"]] == ["left.safetensors", "right.safetensors"]
+    assert [(record["checkpoint"], record["weight"]) for record in stored.training["averaged"]] == [
+        ("left.safetensors", 0.5), ("right.safetensors", 0.5)]
     runs = [load_generator(lineage[name])[1].training for name in ("first", "left", "right")]
     assert stored.training["totals"]["images_seen"] == 6 + 4 + 4  # the shared first run once, not twice
     assert stored.training["totals"]["minutes"] == pytest.approx(sum(run["minutes"] for run in runs), abs=0.15)
+
+
+def test_weights_move_the_average_toward_the_heavier_model_and_are_recorded(lineage, tmp_path):
+    out = tmp_path / "quarter.safetensors"
+    info = average.main([str(lineage["left"]), str(lineage["right"]), "--out", str(out), "--weights", "1", "3"])
+    left, right, mixed = (load_generator(path)[0].state_dict() for path in (lineage["left"], lineage["right"], out))
+    for name, tensor in mixed.items():
+        if tensor.is_floating_point():
+            expected = 0.25 * left[name] + 0.75 * right[name]
+            torch.testing.assert_close(tensor, expected.half().float(), rtol=0, atol=1e-3, msg=name)
+    critics = [load_discriminator(critic_path(path)) for path in (lineage["left"], lineage["right"], out)]
+    for before, after, mean in zip(*(critic.parameters() for critic in critics), strict=True):
+        torch.testing.assert_close(mean, (0.25 * before + 0.75 * after).half().float(), rtol=0, atol=1e-3)
+    assert [record["weight"] for record in info.training["averaged"]] == [0.25, 0.75]
+    assert info.training["totals"] == average.average_checkpoints(
+        [lineage["left"], lineage["right"]], tmp_path / "equal.safetensors").training["totals"]  # weights scale weights, not training
+
+
+@pytest.mark.parametrize(("weights", "message"), [(["1"], "1 weights for 2 checkpoints"), (["1", "0"], "weights must be positive"),
+                                                  (["1", "-2"], "weights must be positive"), (["1", "nan"], "weights must be positive")])
+def test_bad_weights_are_refused_in_one_line_before_anything_is_written(lineage, tmp_path, weights, message):
+    out = tmp_path / "x.safetensors"
+    with pytest.raises(SystemExit, match=f"error: {message}"):
+        average.main([str(lineage["left"]), str(lineage["right"]), "--out", str(out), "--weights", *weights])
+    assert not out.exists()
 
 
 def test_a_model_averaged_with_its_own_warm_start_adds_nothing_to_the_totals(lineage, tmp_path):
