@@ -1,13 +1,16 @@
 """Where does a model's held-out L1 come from: the paper around the drawing, its colours, or its shapes?
 
     python bench/bench_l1_breakdown.py --data data/edges2emoji --checkpoint checkpoints/edges2emoji.safetensors [MORE ...]
+        [--training-sample 264]
 
 Splits the evaluation's L1 (images in [-1, 1]) into the pixels whose ground truth is blank paper and those of
 the drawing, and scores the outputs twice more: after each picture's colours are corrected by the best
 gain and offset per channel (least squares against its ground truth: what is left is shape and shading, not
 which colour), and in grey (luminance only). An input that does not say a colour (a flag's outline) costs L1
-that no model can win back; this says how much of the score that is. Prints a markdown table and the worst
-pictures per checkpoint.
+that no model can win back; this says how much of the score that is. With --training-sample N it also scores N
+training pairs drawn at random (the split's first ones are sorted by name: flags and keycaps), so that the
+held-out L1 can be told apart from how well the model fits what it was trained on. Prints a markdown table and
+the worst pictures per checkpoint.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 from pix2pix.data.jitter import to_float  # noqa: E402
+from pix2pix.data.pairs import Pairs  # noqa: E402
 from pix2pix.data.sketch import PAPER  # noqa: E402
 from pix2pix.evaluate import read_split  # noqa: E402
 from pix2pix.machine import machine_name  # noqa: E402
@@ -68,24 +72,41 @@ def breakdown(outputs: torch.Tensor, targets: torch.Tensor) -> tuple[dict[str, f
     return values, per_picture
 
 
+def random_sample(pairs: Pairs, count: int, seed: int = 0) -> Pairs:
+    """`count` of the pairs, drawn without replacement by a seeded generator, kept in their order."""
+    if not 0 < count <= len(pairs):
+        raise ValueError(f"cannot draw {count} of {len(pairs)} pairs")
+    picked = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed))[:count].sort().values
+    return Pairs(pairs.inputs[picked], pairs.targets[picked], [pairs.names[index] for index in picked.tolist()])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="dataset folder with the held-out split")
     parser.add_argument("--checkpoint", type=Path, nargs="+", required=True, help="models to score, in one run")
     parser.add_argument("--split", default="test")
     parser.add_argument("--worst", type=int, default=8, help="list this many pictures with the highest L1")
+    parser.add_argument("--training-sample", type=int, default=0, metavar="N",
+                        help="also score N pairs of the train split drawn at random (seed 0); 0: skip")
     arguments = parser.parse_args(argv)
+    columns = {**COLUMNS, **({"l1_training": f"L1 on {arguments.training_sample} training pairs"} if arguments.training_sample else {})}
     rows, worst = [], []
     for path in arguments.checkpoint:
         translator = Translator(path, "cpu")
         pairs = read_split(translator, arguments.data, arguments.split)
         values, per_picture = breakdown(to_float(translator.translate_uint8(pairs.inputs)), to_float(pairs.targets))
-        rows.append(f"| {path.name} | " + " | ".join(f"{values[key]:.3f}" for key in COLUMNS) + " |")
+        if arguments.training_sample:
+            try:
+                seen = random_sample(read_split(translator, arguments.data, "train"), arguments.training_sample)
+            except ValueError as error:
+                parser.error(str(error))
+            values["l1_training"] = l1_distance(to_float(translator.translate_uint8(seen.inputs)), to_float(seen.targets)).mean().item()
+        rows.append(f"| {path.name} | " + " | ".join(f"{values[key]:.3f}" for key in columns) + " |")
         ranked = per_picture.argsort(descending=True)[: arguments.worst].tolist()
         worst.append(f"{path.name}, highest L1: " + ", ".join(f"{pairs.names[i]} {per_picture[i]:.2f}" for i in ranked))
     print(f"L1 breakdown, {arguments.split} split of {arguments.data} ({len(pairs)} pictures), "
           f"{machine_name(translator.device)}\n")
-    print("| model | " + " | ".join(COLUMNS.values()) + " |\n|---|" + "---:|" * len(COLUMNS))
+    print("| model | " + " | ".join(columns.values()) + " |\n|---|" + "---:|" * len(columns))
     print("\n".join(rows) + "\n\n" + "\n".join(worst))
 
 

@@ -1,8 +1,10 @@
 """bench_l1_breakdown: the paper/drawing split and the colour-fitted L1 measure what they say."""
 
+import pytest
 import torch
 
-from bench.bench_l1_breakdown import breakdown, colour_fitted
+from bench.bench_l1_breakdown import breakdown, colour_fitted, random_sample
+from pix2pix.data.pairs import Pairs
 
 
 def drawing_on_paper(seed: int = 0) -> torch.Tensor:
@@ -40,3 +42,18 @@ def test_grey_l1_ignores_a_change_of_hue_at_equal_luminance():
     values, _ = breakdown(outputs, targets)
     assert values["l1"] > 0.25
     assert values["l1_grey"] < 1e-9
+
+
+def test_the_training_sample_is_a_seeded_draw_of_distinct_pairs_that_stay_matched():
+    count = 20
+    images = torch.arange(count, dtype=torch.uint8).view(count, 1, 1, 1).expand(count, 3, 2, 2)
+    pairs = Pairs(images, 255 - images, [f"p{index:02d}" for index in range(count)])
+    sample = random_sample(pairs, 8)
+    indices = sample.inputs[:, 0, 0, 0].tolist()
+    assert len(set(indices)) == 8 and indices == sorted(indices)  # distinct, in the split's order
+    assert indices != list(range(8))  # not the split's first pairs
+    assert sample.names == [f"p{index:02d}" for index in indices]
+    assert torch.equal(sample.targets, 255 - sample.inputs)  # each input keeps its own target
+    assert random_sample(pairs, 8).names == sample.names and random_sample(pairs, 8, seed=1).names != sample.names
+    with pytest.raises(ValueError, match="cannot draw 21 of 20 pairs"):
+        random_sample(pairs, 21)
