@@ -50,3 +50,14 @@ def test_a_failed_recipe_is_left_out_and_the_others_kept(tmp_path: Path, capsys)
     used = run_to({"works": 0.3, "fails": 0.3}, commands, tmp_path, threads=1, parallel=2, poll=0.02)
     assert list(used) == ["works"]
     assert "fails failed" in capsys.readouterr().err
+
+
+def test_every_recipe_is_flags_that_train_py_accepts() -> None:
+    from bench.bench_recipe import RECIPES
+    from train import parse_arguments
+
+    for name, flags in RECIPES.items():
+        arguments = parse_arguments(["--data", "data", "--name", name, *flags])
+        assert arguments.name == name
+    assert parse_arguments(["--data", "data", "--name", "x", *RECIPES["project-no-jitter-no-flip"]]).flip is False
+    assert parse_arguments(["--data", "data", "--name", "x", *RECIPES["project-no-jitter"]]).flip is True
