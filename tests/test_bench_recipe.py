@@ -4,7 +4,8 @@ import sys
 from itertools import pairwise
 from pathlib import Path
 
-from bench.bench_recipe import run_to
+from bench.bench_recipe import RECIPES, run_to
+from train import parse_arguments
 
 # Spins until SIGTERM, logging when it started and when it was told to stop (what train.py does: save, exit 0).
 SPINNER = """
@@ -53,9 +54,6 @@ def test_a_failed_recipe_is_left_out_and_the_others_kept(tmp_path: Path, capsys)
 
 
 def test_every_recipe_is_flags_that_train_py_accepts() -> None:
-    from bench.bench_recipe import RECIPES
-    from train import parse_arguments
-
     for name, flags in RECIPES.items():
         arguments = parse_arguments(["--data", "data", "--name", name, *flags])
         assert arguments.name == name
