@@ -56,6 +56,9 @@ RECIPES: dict[str, list[str]] = {
     "project-no-jitter": [*PROJECT, "--load-size", "256"],  # mirroring only: trains at the scale it is used at
     "project-no-jitter-l1x2": [*PROJECT, "--load-size", "256", "--lambda-l1", "200"],  # ... with L1 weighted 200
     "project-no-jitter-no-flip": [*PROJECT, "--load-size", "256", "--no-flip"],  # ... nor mirroring: the 3-D renders look lit from one side
+    "project-no-jitter-sketch-half": [*PROJECT, "--load-size", "256", "--sketch-augment", "--sketch-share", "0.5"],  # edges
+    "project-no-jitter-sketch-half-no-flip": [*PROJECT, "--load-size", "256", "--sketch-augment", "--sketch-share", "0.5",
+                                              "--no-flip"],  # ... the same without mirroring
 }
 METRICS = ("l1", "ssim", "edge_f1", "checkerboard", "judge_accuracy", "judge_miou")
 

@@ -57,5 +57,6 @@ def test_every_recipe_is_flags_that_train_py_accepts() -> None:
     for name, flags in RECIPES.items():
         arguments = parse_arguments(["--data", "data", "--name", name, *flags])
         assert arguments.name == name
-    assert parse_arguments(["--data", "data", "--name", "x", *RECIPES["project-no-jitter-no-flip"]]).flip is False
-    assert parse_arguments(["--data", "data", "--name", "x", *RECIPES["project-no-jitter"]]).flip is True
+    for name, mirrored in [("project-no-jitter", True), ("project-no-jitter-no-flip", False),
+                           ("project-no-jitter-sketch-half", True), ("project-no-jitter-sketch-half-no-flip", False)]:
+        assert parse_arguments(["--data", "data", "--name", "x", *RECIPES[name]]).flip is mirrored
