@@ -38,6 +38,8 @@ from pix2pix.machine import machine_name  # noqa: E402
 # other arm changes one thing in the chosen recipe.
 PROJECT = ["--ngf", "32", "--d-ndf", "32", "--batch-size", "4", "--amp", "bf16", "--ema-decay", "0.999",
            "--upsample", "resize"]
+NO_JITTER = [*PROJECT, "--load-size", "256"]  # mirroring only: trains at the scale it is used at
+SKETCH_HALF = ["--sketch-augment", "--sketch-share", "0.5"]  # edges datasets only: half of each batch redrawn as sketches
 RECIPES: dict[str, list[str]] = {
     "paper": [],
     "project": PROJECT,
@@ -52,13 +54,12 @@ RECIPES: dict[str, list[str]] = {
     "project-batch8-lr4e-4": [*PROJECT, "--batch-size", "8", "--lr", "4e-4"],
     "project-compile": [*PROJECT, "--compile"],
     "project-sketch": [*PROJECT, "--sketch-augment"],  # edges datasets only: what sketch-proofing costs on test edges
-    "project-sketch-half": [*PROJECT, "--sketch-augment", "--sketch-share", "0.5"],  # ... when half the batch stays clean
-    "project-no-jitter": [*PROJECT, "--load-size", "256"],  # mirroring only: trains at the scale it is used at
-    "project-no-jitter-l1x2": [*PROJECT, "--load-size", "256", "--lambda-l1", "200"],  # ... with L1 weighted 200
-    "project-no-jitter-no-flip": [*PROJECT, "--load-size", "256", "--no-flip"],  # ... nor mirroring: the 3-D renders look lit from one side
-    "project-no-jitter-sketch-half": [*PROJECT, "--load-size", "256", "--sketch-augment", "--sketch-share", "0.5"],  # edges
-    "project-no-jitter-sketch-half-no-flip": [*PROJECT, "--load-size", "256", "--sketch-augment", "--sketch-share", "0.5",
-                                              "--no-flip"],  # ... the same without mirroring
+    "project-sketch-half": [*PROJECT, *SKETCH_HALF],  # ... when half the batch stays clean
+    "project-no-jitter": NO_JITTER,
+    "project-no-jitter-l1x2": [*NO_JITTER, "--lambda-l1", "200"],  # ... with L1 weighted 200
+    "project-no-jitter-no-flip": [*NO_JITTER, "--no-flip"],  # ... nor mirroring: the 3-D renders look lit from one side
+    "project-no-jitter-sketch-half": [*NO_JITTER, *SKETCH_HALF],  # the shipped edges model's data handling
+    "project-no-jitter-sketch-half-no-flip": [*NO_JITTER, *SKETCH_HALF, "--no-flip"],  # ... without mirroring
 }
 METRICS = ("l1", "ssim", "edge_f1", "checkerboard", "judge_accuracy", "judge_miou")
 
