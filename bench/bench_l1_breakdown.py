@@ -77,7 +77,7 @@ def random_sample(pairs: Pairs, count: int, seed: int = 0) -> Pairs:
     if not 0 < count <= len(pairs):
         raise ValueError(f"cannot draw {count} of {len(pairs)} pairs")
     picked = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed))[:count].sort().values
-    return Pairs(pairs.inputs[picked], pairs.targets[picked], [pairs.names[index] for index in picked.tolist()])
+    return pairs.take(picked)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -118,7 +118,7 @@ def evaluate(
     translator = Translator(checkpoint, device)
     pairs = read_split(translator, data, split)
     if limit:
-        pairs = Pairs(pairs.inputs[:limit], pairs.targets[:limit], pairs.names[:limit])
+        pairs = pairs.take(range(min(limit, len(pairs))))
     outputs = translator.translate_uint8(pairs.inputs, batch_size)
     metrics = score(pairs.inputs, outputs, pairs.targets, edges=translator.input_kind == "edges")
     if translator.canvas.tool == "brushes" and judge_path(data).is_file():

@@ -6,7 +6,7 @@ from PIL import Image
 
 from pix2pix.checkpoint import ModelInfo, load_generator, read_safetensors, save_generator
 from pix2pix.config import GeneratorConfig
-from pix2pix.evaluate import HEADER_HEIGHT, main, score
+from pix2pix.evaluate import HEADER_HEIGHT, evaluate, main, score
 from pix2pix.metrics import PSNR_CAP, checkerboard_energy, edge_counts, l1_distance, psnr, ssim
 from pix2pix.models import UNetGenerator
 from tests.synthetic import write_aligned
@@ -115,6 +115,13 @@ def test_evaluation_end_to_end(tiny_setup, tmp_path):
     assert tensors_after.keys() == tensors_before.keys()
     for name, tensor in tensors_before.items():
         assert tensors_after[name].dtype == tensor.dtype and torch.equal(tensors_after[name], tensor), name
+
+
+def test_limit_scores_only_the_first_pairs(tiny_setup):
+    data, checkpoint = tiny_setup
+    first_two = evaluate(checkpoint, data, device="cpu", limit=2)
+    assert first_two["images"] == 2 and evaluate(checkpoint, data, device="cpu", limit=9)["images"] == 4
+    assert first_two["l1"] != evaluate(checkpoint, data, device="cpu")["l1"]
 
 
 def test_cli_errors_name_the_problem(tiny_setup, tmp_path, capsys):

@@ -18,6 +18,14 @@ def test_aligned_and_folder_layouts_read_the_same_pairs(tmp_path):
     assert aligned.names == ["000", "001", "002"]
 
 
+def test_take_keeps_each_input_with_its_target_and_name_in_the_given_order(tmp_path):
+    pairs = read_pairs(write_aligned(tmp_path / "aligned", n=4), image_size=64)
+    picked = pairs.take(torch.tensor([3, 1]))
+    assert picked.names == ["003", "001"]
+    assert torch.equal(picked.inputs, pairs.inputs[[3, 1]]) and torch.equal(picked.targets, pairs.targets[[3, 1]])
+    assert pairs.take(range(2)).names == ["000", "001"] and len(pairs.take(range(0))) == 0
+
+
 def test_direction_swaps_input_and_target(tmp_path):
     folder = write_aligned(tmp_path / "d", n=2)
     a_to_b, b_to_a = read_pairs(folder, 64, "AtoB"), read_pairs(folder, 64, "BtoA")

@@ -35,6 +35,11 @@ class Pairs:
     def __len__(self) -> int:
         return len(self.names)
 
+    def take(self, index: torch.Tensor | range) -> Pairs:
+        """The pairs at `index`, in that order: a test's first few, or a random sample."""
+        index = torch.as_tensor(index, dtype=torch.long)
+        return Pairs(self.inputs[index], self.targets[index], [self.names[i] for i in index.tolist()])
+
 
 def dataset_description(root: str | Path) -> dict:
     """The dataset.json written by `python -m pix2pix.data` (task, input kind, direction, palette); for a bare
