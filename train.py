@@ -57,6 +57,7 @@ from pix2pix.evaluate import sample_sheet
 from pix2pix.images import to_uint8
 from pix2pix.machine import machine_name
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
+from pix2pix.renorm import with_instance_norm
 from pix2pix.reupsample import with_resize_upsampling
 from pix2pix.training import Pix2PixTrainer
 
@@ -497,21 +498,23 @@ def warm_start(path: Path, generator_config: GeneratorConfig,
     """The generator and critic shipped in `path`, in float32, and the lineage to record: the checkpoint and
     the totals of all training behind it. Their architecture is the run's default (`architecture_defaults`); a flag
     that asks for another is refused, except that a ConvTranspose generator can go on as a resize-convolution one
-    (`--upsample resize`; its kernels' tied fit)."""
+    (`--upsample resize`; its kernels' tied fit) and a BatchNorm one with per-picture statistics
+    (`--norm instance-affine`; its scales and shifts kept)."""
     generator, info = load_generator(path)
     discriminator = load_discriminator(critic_path(path))
-    converted = generator.config.upsample == "transpose" and generator_config.upsample == "resize"
-    if converted:
+    init_from = lineage_record(path, info)
+    if generator.config.upsample == "transpose" and generator_config.upsample == "resize":
         generator = with_resize_upsampling(generator)
+        init_from["upsample"] = "transpose -> resize (least-squares tied fit of each kernel)"
+    if generator.config.norm == "batch" and generator_config.norm == "instance-affine":
+        generator = with_instance_norm(generator)
+        init_from["norm"] = "batch -> instance-affine (scales and shifts kept, running statistics dropped)"
     for name, wanted, found in (("generator", generator_config, generator.config),
                                 ("discriminator", discriminator_config, discriminator.config)):
         if wanted != found:
             changed = ", ".join(f"{key} {getattr(found, key)} (asked {getattr(wanted, key)})"
                                 for key in dataclasses.asdict(found) if getattr(found, key) != getattr(wanted, key))
             raise CheckpointError(f"{path.name}'s {name} differs from this run's flags: {changed}")
-    init_from = lineage_record(path, info)
-    if converted:
-        init_from["upsample"] = "transpose -> resize (least-squares tied fit of each kernel)"
     return generator.float(), discriminator.float(), {"init_from": init_from, "totals": training_totals(info.training)}
 
 

@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
-Norm = Literal["batch", "instance"]
+# "instance": per-picture statistics, no learned scale or shift (the CycleGAN code's); "instance-affine" keeps
+# BatchNorm's learned scale and shift, so a BatchNorm model can go on with per-picture statistics (pix2pix.renorm).
+Norm = Literal["batch", "instance", "instance-affine"]
 Upsample = Literal["transpose", "resize"]
 
 

@@ -14,14 +14,15 @@ from pix2pix.config import DiscriminatorConfig, GeneratorConfig, Norm, Upsample
 
 
 def norm_layer(norm: Norm, channels: int) -> nn.Module:
-    """BatchNorm (the paper's) or InstanceNorm; convs before BatchNorm need no bias."""
+    """BatchNorm (the paper's) or InstanceNorm, with or without a learned scale and shift."""
     if norm == "batch":
         return nn.BatchNorm2d(channels)
-    return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    return nn.InstanceNorm2d(channels, affine=norm == "instance-affine", track_running_stats=False)
 
 
 def conv_bias(norm: Norm) -> bool:
-    return norm != "batch"
+    """A norm with a learned shift makes the convolution's bias redundant; plain InstanceNorm keeps it (CycleGAN's code)."""
+    return norm == "instance"
 
 
 class Down(nn.Module):
@@ -194,12 +195,12 @@ class PatchDiscriminator(nn.Module):
 
 
 def init_weights(module: nn.Module) -> None:
-    """N(0, 0.02) for convolutions, N(1, 0.02) for BatchNorm scales (paper section 6.2)."""
+    """N(0, 0.02) for convolutions, N(1, 0.02) for norm scales (paper section 6.2)."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, ResizeConvolution)):
             nn.init.normal_(m.weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d)) and m.affine:
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)

@@ -19,6 +19,7 @@ from pix2pix.data.sketch import MAX_WIDTH, sketchlike
 from pix2pix.images import to_uint8
 from pix2pix.losses import discriminator_loss, generator_loss
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
+from pix2pix.renorm import with_instance_norm
 from pix2pix.reupsample import with_resize_upsampling
 from pix2pix.training import Pix2PixTrainer, linear_decay
 from tests.synthetic import write_aligned
@@ -233,6 +234,24 @@ def test_a_transposed_checkpoint_goes_on_as_a_resize_convolution_one(shipped, tm
                 "--sample-every", "0", "--init-from", str(checkpoint), "--upsample", "resize", "--export", str(out)])
     exported, info = load_generator(out)
     assert exported.config.upsample == "resize" and "resize" in info.training["init_from"]["upsample"]
+
+
+def test_a_batchnorm_checkpoint_goes_on_with_affine_instance_norm(shipped, tmp_path):
+    data, checkpoint = shipped
+    wanted = dataclasses.replace(load_generator(checkpoint)[0].config, norm="instance-affine")
+    generator, discriminator, lineage = train.warm_start(checkpoint, wanted, DiscriminatorConfig(ndf=8))
+    expected = with_instance_norm(load_generator(checkpoint)[0])
+    assert generator.config == wanted and discriminator.config.norm == "batch"  # the critic keeps its BatchNorm
+    assert generator.state_dict().keys() == expected.state_dict().keys()
+    assert all(torch.equal(generator.state_dict()[name], tensor) for name, tensor in expected.state_dict().items())
+    assert "instance-affine" in lineage["init_from"]["norm"]
+    out = tmp_path / "renormed.safetensors"
+    train.main(["--data", str(data), "--name", "renormed", "--runs", str(tmp_path), *TINY, "--batch-size", "2", "--max-steps", "2",
+                "--sample-every", "0", "--init-from", str(checkpoint), "--norm", "instance-affine", "--ema-decay", "0.5",
+                "--export", str(out)])
+    exported, info = load_generator(out)
+    assert exported.config.norm == "instance-affine" and "instance-affine" in info.training["init_from"]["norm"]
+    assert any(isinstance(m, torch.nn.InstanceNorm2d) and m.affine for m in exported.modules())
 
 
 def test_a_warm_start_takes_the_checkpoints_architecture_unless_told_otherwise(shipped, tmp_path):
