@@ -7,7 +7,9 @@ needs no data and no training; BatchNorm's running statistics are averaged with 
 anew for the averaged weights scored no better). Generators and critics are averaged alike, so that the result
 can be shipped, evaluated (`python -m pix2pix.evaluate --write-metrics`) and warm-started from like any run's.
 `--weights` takes a weighted mean instead (1 3: a quarter of the way from the second model to the first), for a
-new run that moved too far from the model it was warm-started from.
+new run that moved too far from the model it was warm-started from. A run that went on with affine instance norm
+(`--norm instance-affine`) averages with the BatchNorm model it started from carried over the same way
+(`pix2pix.renorm`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pix2pix.checkpoint import (
     save_generator,
     training_totals,
 )
+from pix2pix.renorm import with_instance_norm
 
 SHARED = ("task", "input_kind", "palette", "image_size", "pencil_width")  # what the studio reads; must agree
 
@@ -88,6 +91,9 @@ def average_checkpoints(paths: list[Path], out: Path, weights: list[float] | Non
         raise CheckpointError("averaging needs at least two checkpoints")
     weights = mixing_weights(len(paths), weights)
     loaded = [load_generator(path) for path in paths]
+    if any(generator.config.norm == "instance-affine" for generator, _ in loaded):
+        loaded = [(with_instance_norm(generator) if generator.config.norm == "batch" else generator, info)
+                  for generator, info in loaded]
     critics = []
     for path in paths:
         if not critic_path(path).is_file():

@@ -13,6 +13,7 @@ import train
 from pix2pix import average
 from pix2pix.checkpoint import CheckpointError, critic_path, load_discriminator, load_generator, save_generator
 from pix2pix.config import DiscriminatorConfig
+from pix2pix.renorm import with_instance_norm
 from tests.synthetic import write_aligned
 
 TINY = ["--image-size", "64", "--load-size", "72", "--crop-size", "64", "--num-downs", "6", "--ngf", "8", "--d-ndf", "8",
@@ -99,6 +100,19 @@ def test_training_goes_on_from_an_average(lineage, tmp_path):
     assert load_generator(again)[1].training["totals"]["images_seen"] == 14 + 2
     # ... and an average of that run with one of the soup's ingredients still counts each run once
     assert average.average_checkpoints([again, lineage["left"]], tmp_path / "mixed.safetensors").training["totals"]["images_seen"] == 16
+
+
+def test_an_instance_norm_run_averages_with_the_batchnorm_model_it_started_from_carried_over(lineage, tmp_path):
+    renormed = train_tiny(lineage["data"], tmp_path / "renormed.safetensors", "--max-steps", "2", "--norm", "instance-affine",
+                          "--init-from", str(lineage["first"]))
+    out = tmp_path / "soup.safetensors"
+    average.main([str(renormed), str(lineage["first"]), "--out", str(out)])
+    averaged = load_generator(out)[0]
+    run, parent = load_generator(renormed)[0], with_instance_norm(load_generator(lineage["first"])[0])
+    assert averaged.config.norm == "instance-affine" and averaged.state_dict().keys() == parent.state_dict().keys()
+    for name, tensor in averaged.state_dict().items():
+        expected = (run.state_dict()[name] + parent.state_dict()[name]) / 2
+        torch.testing.assert_close(tensor, expected.half().float(), rtol=0, atol=1e-3, msg=name)
 
 
 def test_unrelated_models_are_refused(lineage, tmp_path):

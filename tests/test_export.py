@@ -39,9 +39,10 @@ def test_onnx_runtime_paints_what_torch_paints(exported: Path, monkeypatch: pyte
     assert len(translator.variations(edges_drawing(), [1, 2])) == 2  # dropout still runs in torch
 
 
-def test_a_resize_convolution_model_exports_with_its_tied_kernels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.mark.parametrize("norm", ["batch", "instance-affine"])
+def test_a_resize_convolution_model_exports_with_its_tied_kernels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, norm: str):
     checkpoint = tmp_path / "resize.safetensors"
-    config = GeneratorConfig(ngf=8, upsample="resize")
+    config = GeneratorConfig(ngf=8, upsample="resize", norm=norm)
     save_fixture_model(checkpoint, ModelInfo(task="t", input_kind="edges"), seed=7, config=config)
     main(["--onnx", str(checkpoint)])  # verified against torch, or it fails
     torch_picture = Translator(checkpoint, "cpu").translate_batch([edges_drawing().resize((256, 256))], runtime="fp32")[0]
