@@ -57,7 +57,7 @@ from pix2pix.evaluate import sample_sheet
 from pix2pix.images import to_uint8
 from pix2pix.machine import machine_name
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
-from pix2pix.renorm import with_instance_norm
+from pix2pix.renorm import CARRIED_OVER, with_instance_norm
 from pix2pix.reupsample import with_resize_upsampling
 from pix2pix.training import Pix2PixTrainer
 
@@ -508,7 +508,7 @@ def warm_start(path: Path, generator_config: GeneratorConfig,
         init_from["upsample"] = "transpose -> resize (least-squares tied fit of each kernel)"
     if generator.config.norm == "batch" and generator_config.norm == "instance-affine":
         generator = with_instance_norm(generator)
-        init_from["norm"] = "batch -> instance-affine (scales and shifts kept, running statistics dropped)"
+        init_from["norm"] = CARRIED_OVER
     for name, wanted, found in (("generator", generator_config, generator.config),
                                 ("discriminator", discriminator_config, discriminator.config)):
         if wanted != found:

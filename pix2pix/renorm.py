@@ -1,5 +1,6 @@
 """Carry a trained BatchNorm generator over to instance norm, so that training goes on with each picture's own
-statistics instead of starting again.
+statistics instead of starting again: python -m pix2pix.renorm CHECKPOINT --out FILE writes it, to score it
+before any training; `train.py --init-from CHECKPOINT --norm instance-affine` does the same and trains on.
 
 In training, BatchNorm normalises with the batch's statistics; at a batch of one those are the picture's own,
 which is what InstanceNorm computes at any batch size, in training and at inference alike. Only the running
@@ -9,9 +10,24 @@ carry over as they are (`instance-affine`).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import sys
+from pathlib import Path
 
+from pix2pix.checkpoint import (
+    CheckpointError,
+    critic_path,
+    lineage_record,
+    load_discriminator,
+    load_generator,
+    save_discriminator,
+    save_generator,
+    training_totals,
+)
 from pix2pix.models import UNetGenerator
+
+CARRIED_OVER = "batch -> instance-affine (scales and shifts kept, running statistics dropped)"
 
 
 def with_instance_norm(generator: UNetGenerator) -> UNetGenerator:
@@ -23,3 +39,33 @@ def with_instance_norm(generator: UNetGenerator) -> UNetGenerator:
     kept = renormed.state_dict().keys()
     renormed.load_state_dict({name: value for name, value in generator.state_dict().items() if name in kept})
     return renormed.to(next(generator.parameters()).device).train(generator.training)
+
+
+def carry_over(path: Path, out: Path) -> None:
+    """Write `path`'s generator carried over to instance norm to `out`, its critic unchanged beside it; the record
+    names `path` as its parent, and its metrics stay empty until it is evaluated."""
+    generator, info = load_generator(path)
+    if generator.config.norm != "batch":
+        raise CheckpointError(f"{path.name} already normalises by {generator.config.norm!r}")
+    discriminator = load_discriminator(critic_path(path))
+    record = {**lineage_record(path, info), "norm": CARRIED_OVER}
+    renormed_info = dataclasses.replace(info, metrics={}, training={"init_from": record, "totals": training_totals(info.training)})
+    save_generator(out, with_instance_norm(generator), renormed_info)
+    save_discriminator(critic_path(out), discriminator)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", type=Path, help="a BatchNorm generator .safetensors, its critic beside it")
+    parser.add_argument("--out", type=Path, required=True, help="where to write the carried-over generator (its critic goes beside it)")
+    arguments = parser.parse_args(argv)
+    try:
+        carry_over(arguments.checkpoint, arguments.out)
+    except CheckpointError as error:
+        sys.exit(f"error: {error}")
+    print(f"wrote {arguments.out} and {critic_path(arguments.out)}. Score it with "
+          f"python -m pix2pix.evaluate --checkpoint {arguments.out} --data DIR --write-metrics")
+
+
+if __name__ == "__main__":
+    main()

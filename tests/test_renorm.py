@@ -4,11 +4,15 @@ training on a batch of one picture: the same weights, each picture's own statist
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
+from conftest import save_fixture_model
 from torch import nn
 
+from pix2pix import renorm
+from pix2pix.checkpoint import ModelInfo, critic_path, load_discriminator, load_generator, read_safetensors
 from pix2pix.config import GeneratorConfig
 from pix2pix.models import UNetGenerator, init_weights
 from pix2pix.renorm import with_instance_norm
@@ -51,3 +55,22 @@ def test_every_learned_weight_carries_over_and_only_the_running_statistics_are_d
 def test_only_a_batchnorm_generator_is_carried_over(trained):
     with pytest.raises(ValueError, match="already normalises by 'instance-affine'"):
         with_instance_norm(with_instance_norm(trained))
+
+
+def test_the_command_line_writes_the_carried_over_model_with_its_critic_and_parent(tmp_path: Path, capsys):
+    shipped, out = tmp_path / "shipped.safetensors", tmp_path / "renormed.safetensors"
+    save_fixture_model(shipped, ModelInfo(task="t", input_kind="edges", metrics={"l1": 0.2}, training={"images_seen": 6}), seed=1)
+    renorm.main([str(shipped), "--out", str(out)])
+    assert "pix2pix.evaluate --checkpoint" in capsys.readouterr().out
+    (generator, info), (original, _) = load_generator(out), load_generator(shipped)
+    expected = with_instance_norm(original)
+    assert generator.config.norm == "instance-affine" and info.metrics == {} and info.task == "t"
+    assert all(torch.equal(generator.state_dict()[name], tensor) for name, tensor in expected.state_dict().items())
+    assert info.training["init_from"]["checkpoint"] == "shipped.safetensors" and info.training["totals"]["images_seen"] == 6
+    critic, original_critic = read_safetensors(critic_path(out))[0], read_safetensors(critic_path(shipped))[0]
+    assert critic.keys() == original_critic.keys() and all(torch.equal(critic[key], original_critic[key]) for key in critic)
+    assert load_discriminator(critic_path(out)).config == load_discriminator(critic_path(shipped)).config
+    with pytest.raises(SystemExit, match="renormed.safetensors already normalises by 'instance-affine'"):
+        renorm.main([str(out), "--out", str(tmp_path / "again.safetensors")])
+    with pytest.raises(SystemExit, match="missing.safetensors does not exist"):
+        renorm.main([str(tmp_path / "missing.safetensors"), "--out", str(tmp_path / "x.safetensors")])
