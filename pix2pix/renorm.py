@@ -15,16 +15,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from pix2pix.checkpoint import (
-    CheckpointError,
-    critic_path,
-    lineage_record,
-    load_discriminator,
-    load_generator,
-    save_discriminator,
-    save_generator,
-    training_totals,
-)
+from pix2pix import checkpoint
+from pix2pix.checkpoint import CheckpointError, critic_path
 from pix2pix.models import UNetGenerator
 
 CARRIED_OVER = "batch -> instance-affine (scales and shifts kept, running statistics dropped)"
@@ -44,14 +36,14 @@ def with_instance_norm(generator: UNetGenerator) -> UNetGenerator:
 def carry_over(path: Path, out: Path) -> None:
     """Write `path`'s generator carried over to instance norm to `out`, its critic unchanged beside it; the record
     names `path` as its parent, and its metrics stay empty until it is evaluated."""
-    generator, info = load_generator(path)
+    generator, info = checkpoint.load_generator(path)
     if generator.config.norm != "batch":
         raise CheckpointError(f"{path.name} already normalises by {generator.config.norm!r}")
-    discriminator = load_discriminator(critic_path(path))
-    record = {**lineage_record(path, info), "norm": CARRIED_OVER}
-    renormed_info = dataclasses.replace(info, metrics={}, training={"init_from": record, "totals": training_totals(info.training)})
-    save_generator(out, with_instance_norm(generator), renormed_info)
-    save_discriminator(critic_path(out), discriminator)
+    discriminator = checkpoint.load_discriminator(critic_path(path))
+    record = {**checkpoint.lineage_record(path, info), "norm": CARRIED_OVER}
+    training = {"init_from": record, "totals": checkpoint.training_totals(info.training)}
+    checkpoint.save_generator(out, with_instance_norm(generator), dataclasses.replace(info, metrics={}, training=training))
+    checkpoint.save_discriminator(critic_path(out), discriminator)
 
 
 def main(argv: list[str] | None = None) -> None:
