@@ -31,14 +31,13 @@ from pix2pix.checkpoint import (
     CheckpointError,
     ModelInfo,
     critic_path,
-    lineage_record,
+    derived_record,
     load_discriminator,
     load_generator,
     load_state,
     save_discriminator,
     save_generator,
     save_state,
-    training_totals,
 )
 from pix2pix.config import (
     ConfigError,
@@ -502,20 +501,20 @@ def warm_start(path: Path, generator_config: GeneratorConfig,
     (`--norm instance-affine`; its scales and shifts kept)."""
     generator, info = load_generator(path)
     discriminator = load_discriminator(critic_path(path))
-    init_from = lineage_record(path, info)
+    changes: dict[str, str] = {}
     if generator.config.upsample == "transpose" and generator_config.upsample == "resize":
         generator = with_resize_upsampling(generator)
-        init_from["upsample"] = "transpose -> resize (least-squares tied fit of each kernel)"
+        changes["upsample"] = "transpose -> resize (least-squares tied fit of each kernel)"
     if generator.config.norm == "batch" and generator_config.norm == "instance-affine":
         generator = with_instance_norm(generator)
-        init_from["norm"] = CARRIED_OVER
+        changes["norm"] = CARRIED_OVER
     for name, wanted, found in (("generator", generator_config, generator.config),
                                 ("discriminator", discriminator_config, discriminator.config)):
         if wanted != found:
             changed = ", ".join(f"{key} {getattr(found, key)} (asked {getattr(wanted, key)})"
                                 for key in dataclasses.asdict(found) if getattr(found, key) != getattr(wanted, key))
             raise CheckpointError(f"{path.name}'s {name} differs from this run's flags: {changed}")
-    return generator.float(), discriminator.float(), {"init_from": init_from, "totals": training_totals(info.training)}
+    return generator.float(), discriminator.float(), derived_record(path, info, **changes)
 
 
 def _tensorboard(run_dir: Path):

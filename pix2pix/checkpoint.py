@@ -73,6 +73,12 @@ def lineage_record(path: str | Path, info: ModelInfo) -> dict[str, Any]:
             "training": {key: value for key, value in info.training.items() if key not in ("config", "discriminator")}}
 
 
+def derived_record(path: str | Path, info: ModelInfo, **changes: str) -> dict[str, Any]:
+    """The training record that a model made from the checkpoint at `path` starts with: that checkpoint as its
+    parent, with any architecture `changes` noted, and the totals of all the training behind it."""
+    return {"init_from": {**lineage_record(path, info), **changes}, "totals": training_totals(info.training)}
+
+
 def training_totals(training: dict[str, Any]) -> dict[str, Any]:
     """Images seen, minutes and machines of all the training behind a model's training record."""
     return training.get("totals") or {"images_seen": training.get("images_seen", 0), "minutes": training.get("minutes", 0.0),

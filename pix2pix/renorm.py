@@ -40,8 +40,7 @@ def carry_over(path: Path, out: Path) -> None:
     if generator.config.norm != "batch":
         raise CheckpointError(f"{path.name} already normalises by {generator.config.norm!r}")
     discriminator = checkpoint.load_discriminator(critic_path(path))
-    record = {**checkpoint.lineage_record(path, info), "norm": CARRIED_OVER}
-    training = {"init_from": record, "totals": checkpoint.training_totals(info.training)}
+    training = checkpoint.derived_record(path, info, norm=CARRIED_OVER)
     checkpoint.save_generator(out, with_instance_norm(generator), dataclasses.replace(info, metrics={}, training=training))
     checkpoint.save_discriminator(critic_path(out), discriminator)
 
