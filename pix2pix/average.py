@@ -84,6 +84,21 @@ def combined_totals(records: list[dict[str, Any]], lineages: list[dict[tuple, di
     }
 
 
+def ingredient_record(paths: list[Path], lineages: list[dict[tuple, dict[str, Any]]], index: int, info: ModelInfo) -> dict[str, Any]:
+    """What the average records of its ingredient `index`: its lineage record, but without its ancestors when
+    another ingredient's lineage already holds all of its training (a run averaged with the model it started
+    from). Recording them twice would double the metadata at every such step; the ancestors, and the totals
+    counted from them, stay reachable through that other ingredient."""
+    record = lineage_record(paths[index], info)
+    runs = lineages[index].keys()
+    holder = next((other for other, lineage in enumerate(lineages) if other != index
+                   and (runs < lineage.keys() or (runs == lineage.keys() and other < index))), None)
+    if holder is not None:
+        record["training"] = {key: value for key, value in record["training"].items() if key not in ("init_from", "averaged")}
+        record["training"]["ancestors_in"] = paths[holder].name
+    return record
+
+
 def average_checkpoints(paths: list[Path], out: Path, weights: list[float] | None = None) -> ModelInfo:
     """Write the average of the generators in `paths` to `out`, and of their critics beside it, weighted by
     `weights` (one per path, any positive scale) or equally."""
@@ -116,8 +131,8 @@ def average_checkpoints(paths: list[Path], out: Path, weights: list[float] | Non
     info = ModelInfo(
         **{name: getattr(first_info, name) for name in SHARED},
         training={"data": records[0].get("data"), "train_pairs": records[0].get("train_pairs"),
-                  "averaged": [{**lineage_record(path, info), "weight": weight}
-                               for path, (_, info), weight in zip(paths, loaded, weights, strict=True)],
+                  "averaged": [{**ingredient_record(paths, lineages, index, info), "weight": weight}
+                               for index, ((_, info), weight) in enumerate(zip(loaded, weights, strict=True))],
                   "totals": combined_totals(records, lineages)},
     )  # metrics stay empty: the average has to be evaluated on its own
     save_generator(out, mean_weights([generator for generator, _ in loaded], weights), info)

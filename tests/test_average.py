@@ -102,6 +102,22 @@ def test_training_goes_on_from_an_average(lineage, tmp_path):
     assert average.average_checkpoints([again, lineage["left"]], tmp_path / "mixed.safetensors").training["totals"]["images_seen"] == 16
 
 
+def test_a_run_averaged_with_the_model_it_started_from_records_that_models_lineage_once(lineage, tmp_path):
+    soup = tmp_path / "soup.safetensors"
+    average.average_checkpoints([lineage["left"], lineage["right"]], soup)
+    run = train_tiny(lineage["data"], tmp_path / "run.safetensors", "--max-steps", "1", "--init-from", str(soup))
+    step = average.average_checkpoints([run, soup], tmp_path / "step.safetensors").training
+    kept, pruned = step["averaged"]
+    assert kept["training"]["init_from"]["training"]["averaged"][0]["checkpoint"] == "left.safetensors"
+    assert pruned["checkpoint"] == "soup.safetensors" and pruned["training"]["ancestors_in"] == "run.safetensors"
+    assert "averaged" not in pruned["training"] and "init_from" not in pruned["training"]
+    assert json.dumps(step).count('"checkpoint": "left.safetensors"') == 1  # not once per ingredient: no doubling per step
+    assert step["totals"] == load_generator(run)[1].training["totals"]
+    # the next average still finds every run through the ingredient that kept the lineage
+    mixed = average.average_checkpoints([tmp_path / "step.safetensors", lineage["right"]], tmp_path / "mixed.safetensors")
+    assert mixed.training["totals"]["images_seen"] == 14 + 2
+
+
 def test_an_instance_norm_run_averages_with_the_batchnorm_model_it_started_from_carried_over(lineage, tmp_path):
     renormed = train_tiny(lineage["data"], tmp_path / "renormed.safetensors", "--max-steps", "2", "--norm", "instance-affine",
                           "--init-from", str(lineage["first"]))
