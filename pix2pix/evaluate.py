@@ -23,7 +23,7 @@ from pix2pix.data.pairs import DatasetError, Pairs, Roles, dataset_description, 
 from pix2pix.images import uint8_image
 from pix2pix.judge import Judge, judge_path
 from pix2pix.metrics import EDGE_TOLERANCE, EdgeCounts, checkerboard_energy, edge_counts, l1_distance, psnr, ssim
-from pix2pix.translate import Translator
+from pix2pix.translate import RUNTIMES, Translator
 
 LABELS = {
     "l1": "L1 (mean |output - target|, images in [-1, 1])",
@@ -111,11 +111,12 @@ def evaluate(
     batch_size: int = 16,
     sheet: str | Path | None = None,
     rows: int = 8,
+    runtime: str = "auto",
 ) -> dict[str, float | int | str]:
     """Translate a split with the checkpoint and return {'split', 'images', 'l1', 'psnr', 'ssim'
     [, 'edge_precision', 'edge_recall', 'edge_f1']}; optionally write a sample sheet PNG."""
     split_folder(data, split)  # a wrong folder fails before the model loads
-    translator = Translator(checkpoint, device)
+    translator = Translator(checkpoint, device, runtime)
     pairs = read_split(translator, data, split)
     if limit:
         pairs = pairs.take(range(min(limit, len(pairs))))
@@ -148,6 +149,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda, cuda:1 ...")
     parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N pairs (0: all)")
     parser.add_argument("--batch-size", type=int, default=16, help="images translated per batch (default 16)")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                        help="what runs the generator (default auto: the fastest at load, as in the studio); "
+                             "fix it to compare scores taken on different machines")
     arguments = parser.parse_args(argv)
     if arguments.rows < 1 or arguments.batch_size < 1 or arguments.limit < 0:
         parser.error("--rows and --batch-size must be at least 1, --limit at least 0")
@@ -159,7 +163,7 @@ def main(argv: list[str] | None = None) -> dict[str, float | int | str]:
     try:
         metrics = evaluate(
             arguments.checkpoint, arguments.data, arguments.split, arguments.device,
-            arguments.limit, arguments.batch_size, arguments.sheet, arguments.rows,
+            arguments.limit, arguments.batch_size, arguments.sheet, arguments.rows, arguments.runtime,
         )  # fmt: skip
         print(format_table(metrics))
         if arguments.sheet:
@@ -167,7 +171,7 @@ def main(argv: list[str] | None = None) -> dict[str, float | int | str]:
         if arguments.write_metrics:
             write_metrics(arguments.checkpoint, metrics)
             print(f"metrics stored in {arguments.checkpoint}")
-    except (CheckpointError, DatasetError) as error:
+    except (CheckpointError, DatasetError, ValueError) as error:  # ValueError: a runtime this machine lacks
         sys.exit(f"error: {error}")
     return metrics
 

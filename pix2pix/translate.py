@@ -27,6 +27,7 @@ from pix2pix.images import open_image, to_image, to_rgb, to_tensor, uint8_image
 from pix2pix.model_thread import on_model_thread
 
 WARM_UP_FRAMES, TIMED_FRAMES = 2, 3  # per runtime, at load (bf16 kernels need more than one frame to settle)
+RUNTIMES = ("auto", "fp32", "bf16", "onnxruntime")  # what may run a generator; "auto": the fastest at load
 MAX_SHARED_BATCH = 8  # concurrent translations run together, up to this many (pix2pix/batching.py)
 
 
@@ -52,7 +53,11 @@ class Translator:
     asks: one OpenMP pool for every model, and requests that take turns on the cores."""
 
     @on_model_thread
-    def __init__(self, checkpoint: str | Path, device: str | torch.device = "auto"):
+    def __init__(self, checkpoint: str | Path, device: str | torch.device = "auto", runtime: str = "auto"):
+        """`runtime` 'auto' runs the fastest at load; fp32, bf16 or onnxruntime fixes it (scores compared
+        across machines need the same runtime: bf16 rounds the pictures differently)."""
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
         self.path = Path(checkpoint)
         self.device = resolve_device(device)
         generator, self.info = load_generator(self.path, self.device)
@@ -72,10 +77,14 @@ class Translator:
         self._shared = SharedBatches(self.translate_batch, MAX_SHARED_BATCH)
         self.onnx, self.onnx_problem = self._onnx_session() if self.device.type == "cpu" else (None, None)
         timings = self._time_frames()
+        if runtime != "auto" and runtime not in timings:
+            why = f" ({self.onnx_problem})" if runtime == "onnxruntime" and self.onnx_problem else ""
+            raise ValueError(f"{self.name}: runtime {runtime} is not available here{why}; available: {', '.join(timings)}")
         torch_runtime = "bf16" if self.device.type == "cpu" and timings["bf16"] < 0.8 * timings["fp32"] else "fp32"
         use_onnx = "onnxruntime" in timings and timings["onnxruntime"] < 0.9 * timings[torch_runtime]
-        self.runtime = "onnxruntime" if use_onnx else torch_runtime  # fp32, bf16 (CPU autocast) or onnxruntime
-        if not use_onnx:
+        fastest = "onnxruntime" if use_onnx else torch_runtime
+        self.runtime = fastest if runtime == "auto" else runtime  # fp32, bf16 (CPU autocast) or onnxruntime
+        if self.runtime != "onnxruntime":
             self.onnx = None  # its weights are a second copy of the model's: keep only what runs
         self.frame_seconds = timings[self.runtime]  # one 256x256 frame, as this machine runs it: decides live drawing
 

@@ -9,6 +9,7 @@ from pix2pix.config import GeneratorConfig
 from pix2pix.evaluate import HEADER_HEIGHT, evaluate, main, score
 from pix2pix.metrics import PSNR_CAP, checkerboard_energy, edge_counts, l1_distance, psnr, ssim
 from pix2pix.models import UNetGenerator
+from pix2pix.translate import Translator
 from tests.synthetic import write_aligned
 
 
@@ -143,3 +144,17 @@ def test_checkerboard_energy_sees_a_two_pixel_grid_and_not_smooth_images():
     flat = torch.zeros(1, 3, 4, 4)
     flat[..., ::2, ::2] = 1.0  # one dot per 2x2 block: each of the three Nyquist terms is (16 / 4)^2 / 16 = 1
     assert checkerboard_energy(flat).item() == pytest.approx(3.0)
+
+
+def test_a_fixed_runtime_scores_the_same_way_on_any_machine(tiny_setup, capsys):
+    data, checkpoint = tiny_setup
+    fp32, bf16 = (evaluate(checkpoint, data, device="cpu", runtime=runtime) for runtime in ("fp32", "bf16"))
+    assert fp32["l1"] != bf16["l1"]  # bf16 rounds the pictures differently: the runtime is part of the score
+    assert evaluate(checkpoint, data, device="cpu", runtime="bf16") == bf16
+    with pytest.raises(SystemExit, match="runtime onnxruntime is not available here.*available: fp32, bf16"):
+        main(["--checkpoint", str(checkpoint), "--data", str(data), "--device", "cpu", "--runtime", "onnxruntime"])
+    with pytest.raises(SystemExit):
+        main(["--checkpoint", str(checkpoint), "--data", str(data), "--runtime", "fp16"])
+    assert "invalid choice: 'fp16'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="runtime must be one of auto, fp32, bf16, onnxruntime, not 'fp16'"):
+        Translator(checkpoint, "cpu", runtime="fp16")
