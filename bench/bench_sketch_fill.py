@@ -1,8 +1,10 @@
 """Does an edges model paint a person's outline, whatever the pencil width?
 
     python bench/bench_sketch_fill.py --checkpoint checkpoints/edges2emoji.safetensors [--compare OTHER ...] [--sheet docs/...png]
+        [--widths 1 2 3 5]
 
-Draws each of the simple outlines in pix2pix.sketches (house, face, cat, ...) with 1, 2, 3 and 5 px lines,
+Draws each of the simple outlines in pix2pix.sketches (house, face, cat, ...) with 1, 2, 3 and 5 px lines (the
+widths the emoji models train on; `--widths 8 12` tries the studio's thicker pencils),
 translates it and reports the share of each drawing's enclosed area that the picture paints (not near-white),
 and beside it the share of the paper outside the outlines that it paints too (a model that paints everything
 would fill every outline). Prints a markdown table per checkpoint: rows are drawings, columns widths.
@@ -25,11 +27,11 @@ from pix2pix.translate import Translator  # noqa: E402
 WIDTHS = (1, 2, 3, 5)
 
 
-def fill_table(translator: Translator) -> tuple[np.ndarray, np.ndarray, list[list[Image.Image]]]:
+def fill_table(translator: Translator, widths: tuple[int, ...] = WIDTHS) -> tuple[np.ndarray, np.ndarray, list[list[Image.Image]]]:
     """Fill and spill shares (drawings x widths) and the pictures, row by row."""
-    shares, spills, pictures = np.zeros((len(DRAWINGS), len(WIDTHS))), np.zeros((len(DRAWINGS), len(WIDTHS))), []
+    shares, spills, pictures = np.zeros((len(DRAWINGS), len(widths))), np.zeros((len(DRAWINGS), len(widths))), []
     for row, strokes in enumerate(DRAWINGS.values()):
-        drawings = [draw(strokes, translator.size, width) for width in WIDTHS]
+        drawings = [draw(strokes, translator.size, width) for width in widths]
         outputs = translator.translate_batch([translator.prepare(d) for d in drawings])
         shares[row] = [fill_share(d, o) for d, o in zip(drawings, outputs, strict=True)]
         spills[row] = [spill_share(d, o) for d, o in zip(drawings, outputs, strict=True)]
@@ -37,20 +39,20 @@ def fill_table(translator: Translator) -> tuple[np.ndarray, np.ndarray, list[lis
     return shares, spills, pictures
 
 
-def markdown(name: str, shares: np.ndarray, spills: np.ndarray) -> str:
+def markdown(name: str, shares: np.ndarray, spills: np.ndarray, widths: tuple[int, ...] = WIDTHS) -> str:
     lines = [f"#### {name}: share of each outline's inside painted, per line width", "",
-             "| drawing | " + " | ".join(f"{w} px" for w in WIDTHS) + " |", "|---|" + "---:|" * len(WIDTHS)]
+             "| drawing | " + " | ".join(f"{w} px" for w in widths) + " |", "|---|" + "---:|" * len(widths)]
     lines += [f"| {drawing} | " + " | ".join(f"{v:.2f}" for v in row) + " |" for drawing, row in zip(DRAWINGS, shares, strict=True)]
     lines.append("| **mean** | " + " | ".join(f"**{v:.2f}**" for v in shares.mean(axis=0)) + " |")
     lines.append("| paper outside painted (mean) | " + " | ".join(f"{v:.2f}" for v in spills.mean(axis=0)) + " |")
     lines += ["", f"mean {shares.mean():.3f}, lowest {shares.min():.3f} "
-              f"({list(DRAWINGS)[shares.min(axis=1).argmin()]}, {WIDTHS[shares.min(axis=0).argmin()]} px)"]
+              f"({list(DRAWINGS)[shares.min(axis=1).argmin()]}, {widths[shares.min(axis=0).argmin()]} px)"]
     return "\n".join(lines)
 
 
 def sheet(pictures: list[list[Image.Image]], size: int) -> Image.Image:
     """One row per drawing: drawing | picture for each width."""
-    image = Image.new("RGB", (2 * len(WIDTHS) * size, len(pictures) * size), "white")
+    image = Image.new("RGB", (len(pictures[0]) * size, len(pictures) * size), "white")
     for row, images in enumerate(pictures):
         for column, picture in enumerate(images):
             image.paste(picture.resize((size, size)), (column * size, row * size))
@@ -62,14 +64,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint", type=Path, required=True, help="the edges model to score")
     parser.add_argument("--compare", type=Path, nargs="*", default=[], help="more edges models, scored in the same run")
     parser.add_argument("--sheet", type=Path, help="write drawing | picture pairs of the first checkpoint here")
+    parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS), metavar="PX",
+                        help="pencil widths to draw with, in model pixels (default: 1 2 3 5)")
     arguments = parser.parse_args(argv)
+    if min(arguments.widths) < 1:
+        parser.error("--widths must be whole pixels, at least 1")
+    widths = tuple(arguments.widths)
     print(f"sketch fill on {machine_name(Translator(arguments.checkpoint, 'cpu').device)}\n")
     for index, path in enumerate([arguments.checkpoint, *arguments.compare]):
         translator = Translator(path, "cpu")
         if translator.input_kind != "edges":
             sys.exit(f"error: {path.name} is a {translator.input_kind} model; this measures edges models")
-        shares, spills, pictures = fill_table(translator)
-        print(markdown(path.name, shares, spills) + "\n")
+        shares, spills, pictures = fill_table(translator, widths)
+        print(markdown(path.name, shares, spills, widths) + "\n")
         if index == 0 and arguments.sheet:
             arguments.sheet.parent.mkdir(parents=True, exist_ok=True)
             sheet(pictures, 128).save(arguments.sheet)
