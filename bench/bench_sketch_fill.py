@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     if min(arguments.widths) < 1:
         parser.error("--widths must be whole pixels, at least 1")
     widths = tuple(arguments.widths)
-    print(f"sketch fill on {machine_name(Translator(arguments.checkpoint, 'cpu').device)}\n")
+    print(f"sketch fill on {machine_name(torch.device('cpu'))}\n")
     for index, path in enumerate([arguments.checkpoint, *arguments.compare]):
         translator = Translator(path, "cpu")
         if translator.input_kind != "edges":

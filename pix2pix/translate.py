@@ -76,14 +76,12 @@ class Translator:
         self.discriminator = discriminator.to(self.dtype).to(memory_format=torch.channels_last) if discriminator else None
         self._shared = SharedBatches(self.translate_batch, MAX_SHARED_BATCH)
         self.onnx, self.onnx_problem = self._onnx_session() if self.device.type == "cpu" else (None, None)
-        timings = self._time_frames()
-        if runtime != "auto" and runtime not in timings:
+        available = self._runtimes()
+        if runtime != "auto" and runtime not in available:
             why = f" ({self.onnx_problem})" if runtime == "onnxruntime" and self.onnx_problem else ""
-            raise ValueError(f"{self.name}: runtime {runtime} is not available here{why}; available: {', '.join(timings)}")
-        torch_runtime = "bf16" if self.device.type == "cpu" and timings["bf16"] < 0.8 * timings["fp32"] else "fp32"
-        use_onnx = "onnxruntime" in timings and timings["onnxruntime"] < 0.9 * timings[torch_runtime]
-        fastest = "onnxruntime" if use_onnx else torch_runtime
-        self.runtime = fastest if runtime == "auto" else runtime  # fp32, bf16 (CPU autocast) or onnxruntime
+            raise ValueError(f"{self.name}: runtime {runtime} is not available here{why}; available: {', '.join(available)}")
+        timings = self._time_frames(available if runtime == "auto" else [runtime])  # a fixed runtime: time only it
+        self.runtime = self._fastest(timings) if runtime == "auto" else runtime  # fp32, bf16 (CPU autocast) or onnxruntime
         if self.runtime != "onnxruntime":
             self.onnx = None  # its weights are a second copy of the model's: keep only what runs
         self.frame_seconds = timings[self.runtime]  # one 256x256 frame, as this machine runs it: decides live drawing
@@ -201,12 +199,21 @@ class Translator:
         except Exception as error:  # a corrupt file costs only the faster runtime, never the model
             return None, f"{path.name} cannot be used: {error}"
 
-    def _time_frames(self) -> dict[str, float]:
-        """Seconds per frame for each runtime this device has (torch fp32; on CPUs bf16 and ONNX Runtime when
-        exported): a warm-up (the kernels are ready before the first stroke), then the median of three, the
-        runtimes taking turns so that a busy moment of the machine does not fall on one of them."""
+    def _runtimes(self) -> list[str]:
+        """The runtimes this device has: torch fp32; on CPUs bf16 and ONNX Runtime when exported."""
+        return ["fp32"] + (["bf16"] if self.device.type == "cpu" else []) + (["onnxruntime"] if self.onnx else [])
+
+    def _fastest(self, timings: dict[str, float]) -> str:
+        """bf16 only where it is clearly faster than fp32, ONNX Runtime only where it beats the faster of those."""
+        torch_runtime = "bf16" if self.device.type == "cpu" and timings["bf16"] < 0.8 * timings["fp32"] else "fp32"
+        use_onnx = "onnxruntime" in timings and timings["onnxruntime"] < 0.9 * timings[torch_runtime]
+        return "onnxruntime" if use_onnx else torch_runtime
+
+    def _time_frames(self, runtimes: list[str]) -> dict[str, float]:
+        """Seconds per frame for each of `runtimes`: a warm-up (the kernels are ready before the first stroke),
+        then the median of three, the runtimes taking turns so that a busy moment of the machine does not fall
+        on one of them."""
         blank = [Image.new("RGB", (self.size, self.size), "white")]
-        runtimes = ["fp32"] + (["bf16"] if self.device.type == "cpu" else []) + (["onnxruntime"] if self.onnx else [])
         timings: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
         for runtime in runtimes * (WARM_UP_FRAMES + TIMED_FRAMES):
             started = time.perf_counter()

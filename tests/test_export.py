@@ -31,7 +31,7 @@ def test_onnx_runtime_paints_what_torch_paints(exported: Path, monkeypatch: pyte
     reference = Translator(exported, "cpu")  # torch fp32 (the runtime its timing picks may be bf16)
     torch_picture = np.asarray(reference.translate_batch([reference.prepare(edges_drawing())], runtime="fp32")[0], np.float32)
     timings = {"fp32": 0.03, "bf16": 0.03, "onnxruntime": 0.01}  # as on a CPU where ONNX Runtime is faster
-    monkeypatch.setattr(Translator, "_time_frames", lambda self: timings)
+    monkeypatch.setattr(Translator, "_time_frames", lambda self, runtimes: timings)
     translator = Translator(exported, "cpu")
     assert translator.runtime == "onnxruntime" and translator.runtime_name == "cpu, ONNX Runtime"
     onnx_picture = np.asarray(translator.translate(edges_drawing()), np.float32)
@@ -46,7 +46,7 @@ def test_a_resize_convolution_model_exports_with_its_tied_kernels(tmp_path: Path
     save_fixture_model(checkpoint, ModelInfo(task="t", input_kind="edges"), seed=7, config=config)
     main(["--onnx", str(checkpoint)])  # verified against torch, or it fails
     torch_picture = Translator(checkpoint, "cpu").translate_batch([edges_drawing().resize((256, 256))], runtime="fp32")[0]
-    monkeypatch.setattr(Translator, "_time_frames", lambda self: {"fp32": 0.03, "bf16": 0.03, "onnxruntime": 0.01})
+    monkeypatch.setattr(Translator, "_time_frames", lambda self, runtimes: {"fp32": 0.03, "bf16": 0.03, "onnxruntime": 0.01})
     translator = Translator(checkpoint, "cpu")
     assert translator.runtime == "onnxruntime"
     onnx_picture = translator.translate(edges_drawing())
@@ -54,7 +54,7 @@ def test_a_resize_convolution_model_exports_with_its_tied_kernels(tmp_path: Path
 
 
 def test_torch_is_kept_where_it_is_faster(exported: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(Translator, "_time_frames", lambda self: {"fp32": 0.03, "bf16": 0.012, "onnxruntime": 0.019})
+    monkeypatch.setattr(Translator, "_time_frames", lambda self, runtimes: {"fp32": 0.03, "bf16": 0.012, "onnxruntime": 0.019})
     translator = Translator(exported, "cpu")
     assert translator.runtime == "bf16" and translator.onnx is None
 
