@@ -23,7 +23,7 @@ from pix2pix.data.pairs import DatasetError, Pairs, Roles, dataset_description, 
 from pix2pix.images import uint8_image
 from pix2pix.judge import Judge, judge_path
 from pix2pix.metrics import EDGE_TOLERANCE, EdgeCounts, checkerboard_energy, edge_counts, l1_distance, psnr, ssim
-from pix2pix.translate import RUNTIMES, Translator
+from pix2pix.translate import RUNTIMES, RuntimeUnavailable, Translator
 
 LABELS = {
     "l1": "L1 (mean |output - target|, images in [-1, 1])",
@@ -113,8 +113,8 @@ def evaluate(
     rows: int = 8,
     runtime: str = "auto",
 ) -> dict[str, float | int | str]:
-    """Translate a split with the checkpoint and return {'split', 'images', 'l1', 'psnr', 'ssim'
-    [, 'edge_precision', 'edge_recall', 'edge_f1']}; optionally write a sample sheet PNG."""
+    """Translate a split with the checkpoint and return {'split', 'images', 'runtime', 'l1', 'psnr', 'ssim', ...};
+    optionally write a sample sheet PNG. The runtime is part of the score: bf16 rounds the pictures differently."""
     split_folder(data, split)  # a wrong folder fails before the model loads
     translator = Translator(checkpoint, device, runtime)
     pairs = read_split(translator, data, split)
@@ -127,12 +127,12 @@ def evaluate(
     if sheet:
         Path(sheet).parent.mkdir(parents=True, exist_ok=True)
         sample_sheet(pairs.inputs, outputs, pairs.targets, rows).save(sheet)
-    return {"split": split, "images": len(pairs), **metrics}
+    return {"split": split, "images": len(pairs), "runtime": translator.runtime_name, **metrics}
 
 
 def format_table(metrics: dict[str, float | int | str]) -> str:
     """The metrics as an aligned two-column table."""
-    lines = [f"{metrics['images']} images of the '{metrics['split']}' split"]
+    lines = [f"{metrics['images']} images of the '{metrics['split']}' split, generator on {metrics['runtime']}"]
     width = max(len(label) for key, label in LABELS.items() if key in metrics)
     lines += [f"  {label:<{width}}  {metrics[key]:.4f}" for key, label in LABELS.items() if key in metrics]
     return "\n".join(lines)
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> dict[str, float | int | str]:
         if arguments.write_metrics:
             write_metrics(arguments.checkpoint, metrics)
             print(f"metrics stored in {arguments.checkpoint}")
-    except (CheckpointError, DatasetError, ValueError) as error:  # ValueError: a runtime this machine lacks
+    except (CheckpointError, DatasetError, RuntimeUnavailable) as error:
         sys.exit(f"error: {error}")
     return metrics
 

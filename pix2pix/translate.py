@@ -31,6 +31,10 @@ RUNTIMES = ("auto", "fp32", "bf16", "onnxruntime")  # what may run a generator; 
 MAX_SHARED_BATCH = 8  # concurrent translations run together, up to this many (pix2pix/batching.py)
 
 
+class RuntimeUnavailable(ValueError):
+    """A runtime that is not one of RUNTIMES, or that this machine or checkpoint cannot run."""
+
+
 def find_checkpoints(folder: str | Path) -> dict[str, Path]:
     """Generators in `folder` by name (file stem); discriminators (*.critic.safetensors) are companions, not models."""
     folder = Path(folder)
@@ -57,7 +61,7 @@ class Translator:
         """`runtime` 'auto' runs the fastest at load; fp32, bf16 or onnxruntime fixes it (scores compared
         across machines need the same runtime: bf16 rounds the pictures differently)."""
         if runtime not in RUNTIMES:
-            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
+            raise RuntimeUnavailable(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
         self.path = Path(checkpoint)
         self.device = resolve_device(device)
         generator, self.info = load_generator(self.path, self.device)
@@ -79,7 +83,7 @@ class Translator:
         available = self._runtimes()
         if runtime != "auto" and runtime not in available:
             why = f" ({self.onnx_problem})" if runtime == "onnxruntime" and self.onnx_problem else ""
-            raise ValueError(f"{self.name}: runtime {runtime} is not available here{why}; available: {', '.join(available)}")
+            raise RuntimeUnavailable(f"{self.name}: runtime {runtime} is not available here{why}; available: {', '.join(available)}")
         timings = self._time_frames(available if runtime == "auto" else [runtime])  # a fixed runtime: time only it
         self.runtime = self._fastest(timings) if runtime == "auto" else runtime  # fp32, bf16 (CPU autocast) or onnxruntime
         if self.runtime != "onnxruntime":

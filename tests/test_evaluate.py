@@ -9,7 +9,7 @@ from pix2pix.config import GeneratorConfig
 from pix2pix.evaluate import HEADER_HEIGHT, evaluate, main, score
 from pix2pix.metrics import PSNR_CAP, checkerboard_energy, edge_counts, l1_distance, psnr, ssim
 from pix2pix.models import UNetGenerator
-from pix2pix.translate import Translator
+from pix2pix.translate import RuntimeUnavailable, Translator
 from tests.synthetic import write_aligned
 
 
@@ -95,15 +95,17 @@ def tiny_setup(tmp_path):
     return tmp_path / "data", checkpoint
 
 
-def test_evaluation_end_to_end(tiny_setup, tmp_path):
+def test_evaluation_end_to_end(tiny_setup, tmp_path, capsys):
     data, checkpoint = tiny_setup
     tensors_before, _ = read_safetensors(checkpoint)
     sheet = tmp_path / "sheet.png"
     arguments = ["--checkpoint", str(checkpoint), "--data", str(data), "--sheet", str(sheet), "--rows", "3"]
     metrics = main([*arguments, "--write-metrics", "--device", "cpu", "--batch-size", "3"])
 
-    assert set(metrics) == {"split", "images", "l1", "psnr", "ssim", "checkerboard", "edge_precision", "edge_recall", "edge_f1"}
-    assert (metrics["split"], metrics["images"]) == ("test", 4)
+    assert set(metrics) == {"split", "images", "runtime", "l1", "psnr", "ssim", "checkerboard",
+                            "edge_precision", "edge_recall", "edge_f1"}
+    assert (metrics["split"], metrics["images"]) == ("test", 4) and metrics["runtime"] in ("cpu, fp32", "cpu, bf16")
+    assert f"4 images of the 'test' split, generator on {metrics['runtime']}" in capsys.readouterr().out
     assert 0 < metrics["l1"] <= 2 and 0 < metrics["psnr"] < PSNR_CAP and -1 <= metrics["ssim"] <= 1
     precision, recall = metrics["edge_precision"], metrics["edge_recall"]
     assert metrics["edge_f1"] == pytest.approx(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
@@ -150,11 +152,12 @@ def test_a_fixed_runtime_scores_the_same_way_on_any_machine(tiny_setup, capsys):
     data, checkpoint = tiny_setup
     fp32, bf16 = (evaluate(checkpoint, data, device="cpu", runtime=runtime) for runtime in ("fp32", "bf16"))
     assert fp32["l1"] != bf16["l1"]  # bf16 rounds the pictures differently: the runtime is part of the score
+    assert (fp32["runtime"], bf16["runtime"]) == ("cpu, fp32", "cpu, bf16")  # and is stored with it
     assert evaluate(checkpoint, data, device="cpu", runtime="bf16") == bf16
     with pytest.raises(SystemExit, match="runtime onnxruntime is not available here.*available: fp32, bf16"):
         main(["--checkpoint", str(checkpoint), "--data", str(data), "--device", "cpu", "--runtime", "onnxruntime"])
     with pytest.raises(SystemExit):
         main(["--checkpoint", str(checkpoint), "--data", str(data), "--runtime", "fp16"])
     assert "invalid choice: 'fp16'" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="runtime must be one of auto, fp32, bf16, onnxruntime, not 'fp16'"):
+    with pytest.raises(RuntimeUnavailable, match="runtime must be one of auto, fp32, bf16, onnxruntime, not 'fp16'"):
         Translator(checkpoint, "cpu", runtime="fp16")
