@@ -31,6 +31,7 @@ from pix2pix.checkpoint import (
     load_generator,
     save_discriminator,
     save_generator,
+    scoring_hint,
     training_totals,
 )
 from pix2pix.renorm import with_instance_norm
@@ -161,8 +162,8 @@ def main(argv: list[str] | None = None) -> ModelInfo:
     totals = info.training["totals"]
     mean = "weighted mean" if arguments.weights else "mean"
     print(f"wrote {arguments.out} and {critic_path(arguments.out)}: the {mean} of {len(arguments.checkpoints)} models, "
-          f"{totals['images_seen']} images and {totals['minutes']} min of training behind them. Score it with "
-          f"python -m pix2pix.evaluate --checkpoint {arguments.out} --data DIR --write-metrics")
+          f"{totals['images_seen']} images and {totals['minutes']} min of training behind them. "
+          f"{scoring_hint(arguments.out)}")
     return info
 
 

@@ -79,6 +79,11 @@ def derived_record(path: str | Path, info: ModelInfo, **changes: str) -> dict[st
     return {"init_from": {**lineage_record(path, info), **changes}, "totals": training_totals(info.training)}
 
 
+def scoring_hint(path: str | Path) -> str:
+    """What to run next on a checkpoint made from others (a mean, a carried-over model): it has no scores yet."""
+    return f"Score it with python -m pix2pix.evaluate --checkpoint {path} --data DIR --write-metrics"
+
+
 def training_totals(training: dict[str, Any]) -> dict[str, Any]:
     """Images seen, minutes and machines of all the training behind a model's training record."""
     return training.get("totals") or {"images_seen": training.get("images_seen", 0), "minutes": training.get("minutes", 0.0),

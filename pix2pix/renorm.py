@@ -37,11 +37,13 @@ def carry_over(path: Path, out: Path) -> None:
     """Write `path`'s generator carried over to instance norm to `out`, its critic unchanged beside it; the record
     names `path` as its parent, and its metrics stay empty until it is evaluated."""
     generator, info = checkpoint.load_generator(path)
-    if generator.config.norm != "batch":
-        raise CheckpointError(f"{path.name} already normalises by {generator.config.norm!r}")
+    try:
+        renormed = with_instance_norm(generator)
+    except ValueError as error:
+        raise CheckpointError(f"{path.name}: {error}") from None
     discriminator = checkpoint.load_discriminator(critic_path(path))
     training = checkpoint.derived_record(path, info, norm=CARRIED_OVER)
-    checkpoint.save_generator(out, with_instance_norm(generator), dataclasses.replace(info, metrics={}, training=training))
+    checkpoint.save_generator(out, renormed, dataclasses.replace(info, metrics={}, training=training))
     checkpoint.save_discriminator(critic_path(out), discriminator)
 
 
@@ -54,8 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         carry_over(arguments.checkpoint, arguments.out)
     except CheckpointError as error:
         sys.exit(f"error: {error}")
-    print(f"wrote {arguments.out} and {critic_path(arguments.out)}. Score it with "
-          f"python -m pix2pix.evaluate --checkpoint {arguments.out} --data DIR --write-metrics")
+    print(f"wrote {arguments.out} and {critic_path(arguments.out)}. {checkpoint.scoring_hint(arguments.out)}")
 
 
 if __name__ == "__main__":

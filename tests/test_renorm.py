@@ -70,7 +70,7 @@ def test_the_command_line_writes_the_carried_over_model_with_its_critic_and_pare
     critic, original_critic = read_safetensors(critic_path(out))[0], read_safetensors(critic_path(shipped))[0]
     assert critic.keys() == original_critic.keys() and all(torch.equal(critic[key], original_critic[key]) for key in critic)
     assert load_discriminator(critic_path(out)).config == load_discriminator(critic_path(shipped)).config
-    with pytest.raises(SystemExit, match="renormed.safetensors already normalises by 'instance-affine'"):
+    with pytest.raises(SystemExit, match="renormed.safetensors: the generator already normalises by 'instance-affine'"):
         renorm.main([str(out), "--out", str(tmp_path / "again.safetensors")])
     with pytest.raises(SystemExit, match="missing.safetensors does not exist"):
         renorm.main([str(tmp_path / "missing.safetensors"), "--out", str(tmp_path / "x.safetensors")])
