@@ -118,7 +118,7 @@ def drawing_canvas(handlers: ModelHandlers) -> gr.HTML:
     return sketchpad(
         handlers.blank_canvas(), tool=canvas.tool, size=translator.size, background=hex_color(canvas.paper),
         colors=[hex_color(color) for _, color in inks], names=[name for name, _ in inks], brush_size=canvas.line_width,
-        live=translator.frame_seconds < LIVE_FRAME_SECONDS, translate_url=translate_url(translator.name),
+        widest=canvas.widest, live=translator.frame_seconds < LIVE_FRAME_SECONDS, translate_url=translate_url(translator.name),
         picture_id=picture_id(translator.name),
         label="Your drawing" if canvas.tool != "photo" else "Your photo", show_label=True, container=True, elem_classes=["canvas"],
     )

@@ -47,7 +47,7 @@ const swatches = props.colors.map((hex, index) => {
 if (shapes.length) toolbar.append(Object.assign(document.createElement("span"), { className: "sketch-break" }));
 const eraser = tool("Eraser", () => pick(null, true));
 const sizeInput = Object.assign(document.createElement("input"), {
-  type: "range", min: 1, max: 48, value: props.brush_size, title: "Brush size",
+  type: "range", min: 1, max: props.widest, value: props.brush_size, title: "Brush size",
 });
 sizeInput.setAttribute("aria-label", "Brush size");
 const sizeLabel = Object.assign(document.createElement("label"), { className: "sketch-size", textContent: "Size " });
@@ -84,6 +84,9 @@ function pick(hex, erase) {
   erasing = erase;
   swatches.forEach((button) => button.setAttribute("aria-pressed", String(!erase && button.dataset.color === color)));
   eraser.setAttribute("aria-pressed", String(erase));
+  // The pencil stops at the width its model still fills outlines at; rubbing out goes wider. A narrower
+  // maximum pulls the slider's value down with it.
+  sizeInput.max = erase ? props.eraser_widest : props.widest;
 }
 
 function pickShape(name) {

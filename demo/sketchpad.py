@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
+from pix2pix.canvas import WIDEST
 from pix2pix.images import ImageError, open_image
 
 HERE = Path(__file__).resolve().parent
@@ -31,8 +32,10 @@ SCRIPT = (HERE / "sketchpad.js").read_text()
 
 
 def sketchpad(value: str | None = None, *, tool: str, size: int, background: str, colors: list[str], names: list[str],
-              brush_size: int, translate_url: str, picture_id: str, live: bool = False, **options: Any) -> gr.HTML:
-    """A canvas of `size` pixels on `background`, drawn with the `colors` (named `names`) and an eraser;
+              brush_size: int, widest: int, translate_url: str, picture_id: str, live: bool = False,
+              **options: Any) -> gr.HTML:
+    """A canvas of `size` pixels on `background`, drawn with the `colors` (named `names`) at widths from 1 to
+    `widest` (starting at `brush_size`) and an eraser as wide as Canvas's WIDEST;
     `tool` is the model's Canvas.tool: pencil, brushes (adds box and bucket fill) or photo (no drawing).
     After each change the drawing goes to `translate_url` (the stroke route, relative to the page) and the
     picture it answers is shown in the picture view whose elem_id is `picture_id`; `live` starts with the
@@ -43,7 +46,7 @@ def sketchpad(value: str | None = None, *, tool: str, size: int, background: str
     return gr.HTML(
         value=value, html_template=TEMPLATE, css_template=CSS, js_on_load=SCRIPT,
         tool=tool, size=size, background=background, live=live, colors=colors, names=names, brush_size=brush_size,
-        translate_url=translate_url, picture_id=picture_id, **options,
+        widest=widest, eraser_widest=WIDEST, translate_url=translate_url, picture_id=picture_id, **options,
     )
 
 

@@ -18,6 +18,8 @@ from pix2pix.data.labels import Palette, snap_to_palette
 WHITE = (255, 255, 255)
 PENCIL = Palette(names=("paper", "Pencil"), colors=(WHITE, (0, 0, 0)))  # ink on paper: an edges model's two colours
 BRUSH_WIDTH = 12  # label regions are painted broad
+WIDEST = 48  # brushes and the eraser go this wide: label regions and rubbing out are broad
+PENCIL_WIDEST = 8  # bench_sketch_fill --widths 8 12: the edges model fills every outline at 8 px, not at 12
 LIVE_FRAME_SECONDS = 0.08  # models at least this fast follow the pen while it moves, not only after each stroke
 
 
@@ -28,18 +30,19 @@ class Canvas:
     tool: Literal["pencil", "brushes", "photo"]
     palette: Palette | None  # the colours a drawing is snapped to (index 0 = blank canvas); None for photos
     line_width: int  # the pencil's or brush's starting width
+    widest: int  # how wide the pencil or brush goes (the eraser always goes to WIDEST)
 
     @classmethod
     def for_model(cls, info: ModelInfo) -> Canvas:
         if info.input_kind == "edges":
-            return cls("pencil", PENCIL, info.pencil_width)
+            return cls("pencil", PENCIL, info.pencil_width, PENCIL_WIDEST)
         if info.input_kind == "labels":
             if not info.palette:
                 raise CheckpointError("it is a label-map model without a palette, so nobody can paint its classes; "
                                       "retrain it from a dataset.json that records the palette")
-            return cls("brushes", Palette.from_dict(info.palette), BRUSH_WIDTH)
+            return cls("brushes", Palette.from_dict(info.palette), BRUSH_WIDTH, WIDEST)
         if info.input_kind == "photo":
-            return cls("photo", None, 0)
+            return cls("photo", None, 0, 0)
         raise CheckpointError(f"its input kind {info.input_kind!r} is not one of edges, labels, photo")
 
     @property

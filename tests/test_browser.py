@@ -26,6 +26,8 @@ from bench.bench_browser import (
 )
 from demo.picture import picture_url
 from demo.sketchpad import from_data_url
+from pix2pix.canvas import PENCIL_WIDEST, WIDEST
+from pix2pix.checkpoint import ModelInfo
 
 pytestmark = pytest.mark.browser
 
@@ -131,6 +133,16 @@ def test_undo_redo_and_clear_each_repaint(page: Page):
     assert canvas_colors(page) == drawn
     output_changes_after(page, lambda: page.keyboard.press("Control+z"))  # the canvas took focus when drawn on
     assert canvas_colors(page) == {WHITE: 256 * 256}
+
+
+def test_the_pencil_stops_at_its_widest_and_the_eraser_goes_wider(page: Page):
+    size = page.locator(".canvas:visible").first.get_by_label("Brush size")
+    assert (size.get_attribute("max"), size.input_value()) == (str(PENCIL_WIDEST), str(ModelInfo().pencil_width))
+    tool(page, "Eraser").click()
+    size.fill("30")
+    assert (size.get_attribute("max"), size.input_value()) == (str(WIDEST), "30")
+    tool(page, "Pencil").click()  # back to the pencil: the slider comes down to the pencil's widest
+    assert (size.get_attribute("max"), size.input_value()) == (str(PENCIL_WIDEST), str(PENCIL_WIDEST))
 
 
 def test_example_lands_on_the_canvas(page: Page):

@@ -7,7 +7,7 @@ import json
 import pytest
 from PIL import Image
 
-from pix2pix.canvas import PENCIL, Canvas
+from pix2pix.canvas import PENCIL, PENCIL_WIDEST, WIDEST, Canvas
 from pix2pix.checkpoint import CheckpointError, ModelInfo
 from pix2pix.data.palettes import CMP_FACADES
 
@@ -17,12 +17,13 @@ CMP = json.loads(CMP_FACADES.to_json())
 def test_edges_models_get_a_pencil_of_their_trained_width_on_white_paper():
     canvas = Canvas.for_model(ModelInfo(input_kind="edges", pencil_width=3))
     assert (canvas.tool, canvas.paper, canvas.line_width) == ("pencil", (255, 255, 255), 3)
+    assert canvas.widest == PENCIL_WIDEST < WIDEST  # a thick pencil's blots are no sketch the model learned
     assert canvas.inks == [("Pencil", (0, 0, 0))] and canvas.palette == PENCIL
 
 
 def test_labels_models_get_class_brushes_on_the_background_class_never_a_pencil():
     canvas = Canvas.for_model(ModelInfo(input_kind="labels", palette=CMP))
-    assert canvas.tool == "brushes" and canvas.paper == (0, 0, 222)
+    assert canvas.tool == "brushes" and canvas.paper == (0, 0, 222) and canvas.widest == WIDEST
     assert [name for name, _ in canvas.inks][:3] == ["facade", "window", "door"] and len(canvas.inks) == 11
     assert "Pencil" not in dict(canvas.inks)
     blurred = Image.new("RGB", (2, 1), (5, 50, 250))  # an antialiased facade stroke
