@@ -54,7 +54,7 @@ from pix2pix.data.pairs import DatasetError, Roles, dataset_description, read_pa
 from pix2pix.data.sketch import MAX_WIDTH, MIN_WIDTH, sketchlike
 from pix2pix.evaluate import sample_sheet
 from pix2pix.images import to_uint8
-from pix2pix.machine import machine_name
+from pix2pix.machine import machine_name, native_bf16
 from pix2pix.models import PatchDiscriminator, UNetGenerator, init_weights
 from pix2pix.renorm import CARRIED_OVER, with_instance_norm
 from pix2pix.reupsample import with_resize_upsampling
@@ -72,7 +72,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--export", type=Path, help="also write the fp16 generator (+ .critic discriminator) here for shipping")
     parser.add_argument("--image-size", type=int, default=256, help="images are resized to this before jitter (default 256)")
     parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda, cuda:1 ...")
-    parser.add_argument("--amp", choices=["auto", "bf16", "off"], default="auto", help="bf16 autocast; auto = on for CUDA")
+    parser.add_argument("--amp", choices=["auto", "bf16", "off"], default="auto",
+                        help="bf16 autocast; auto: on GPUs and on CPUs with AVX512-BF16 or AMX (elsewhere it is emulated: slower)")
     parser.add_argument("--compile", action="store_true", help="torch.compile the networks (slow start, faster steps)")
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: run the full schedule)")
     parser.add_argument("--max-minutes", type=float, default=0.0, help="stop after this much training time (0: no limit)")
@@ -234,7 +235,7 @@ def start_cluster(arguments: argparse.Namespace) -> Cluster:
         torch.cuda.set_device(device)
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    use_amp = arguments.amp == "bf16" or (arguments.amp == "auto" and device.type == "cuda")
+    use_amp = arguments.amp == "bf16" or (arguments.amp == "auto" and native_bf16(device))
     return Cluster(device, rank, world_size, use_amp)
 
 
