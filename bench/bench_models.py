@@ -167,7 +167,7 @@ def measure_project(ngf: int, device: torch.device, sizes: list[int], repeats: i
         with cuda_backend(fast=True):
             step = training_step(ngf, device, amp=True, channels_last=True, compile=compile, max_batch=max(sizes))
             training = sweep(step, sizes, device, repeats, warmup)
-    else:  # train.py on the CPU: --amp off (its default) or --amp bf16, whichever is faster here
+    else:  # train.py on the CPU: fp32 or --amp bf16, whichever is faster here (what --amp auto aims at by CPU flags)
         batch1 = {}
         for amp in (False, True):
             batch1[amp] = sweep(training_step(ngf, device, amp, False, compile, 1), [1], device, repeats, warmup)[1]
