@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.bench_sketch_fill import WIDTHS, fill_table
 from pix2pix.checkpoint import training_totals
 from pix2pix.data.labels import Palette, class_names
 from pix2pix.data.palettes import NAMED_PALETTES
-from pix2pix.sketches import DRAWINGS, draw, fill_share, spill_share
 from pix2pix.translate import Translator, find_checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,16 +69,9 @@ def test_the_bundled_edges_model_paints_sketches_of_any_line_width():
     and the paper around it stays paper (`python bench/bench_sketch_fill.py` prints the whole table). The
     studio's widest pencil is held to the bar's lowest fill too."""
     translator = Translator(BUNDLED["edges2emoji"], device="cpu")
-    widths = (1, 2, 3, 5, translator.canvas.widest)
-    fills, spills = {width: [] for width in widths}, []
-    for strokes in DRAWINGS.values():
-        drawings = [draw(strokes, translator.size, width) for width in widths]
-        pictures = translator.translate_batch([translator.prepare(d) for d in drawings])
-        for width, drawing, picture in zip(widths, drawings, pictures, strict=True):
-            fills[width].append(fill_share(drawing, picture))
-            spills.append(spill_share(drawing, picture))
-    bar = [fill for width in widths[:4] for fill in fills[width]]
-    assert np.mean(bar) >= 0.9 and min(bar) >= 0.6, (np.mean(bar), min(bar))
-    assert min(fills[translator.canvas.widest]) >= 0.6, fills[translator.canvas.widest]
-    assert np.mean(spills) <= 0.1
+    shares, spills, _ = fill_table(translator, (*WIDTHS, translator.canvas.widest))
+    bar = shares[:, : len(WIDTHS)]
+    assert bar.mean() >= 0.9 and bar.min() >= 0.6, (bar.mean(), bar.min())
+    assert shares[:, -1].min() >= 0.6, shares[:, -1]
+    assert spills.mean() <= 0.1
     assert translator.canvas.line_width == 3  # the studio's pencil starts in the middle of what the model was trained on
