@@ -22,7 +22,7 @@ def fake_cpuinfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def test_a_cpu_without_bf16_hardware_is_named_by_its_vector_width_alone(fake_cpuinfo):
     fake_cpuinfo("fpu sse2 avx2 avx512f avx512bw avx512_vnni")
-    assert cpuinfo("model name") == "Test CPU @ 2.00GHz"
+    assert cpuinfo()["model name"] == "Test CPU @ 2.00GHz"
     assert not native_bf16(CPU)
     assert machine_name(CPU).startswith(f"Test CPU @ 2.00GHz ({torch.backends.cpu.get_cpu_capability()}), ")
     assert "BF16" not in machine_name(CPU)
@@ -41,6 +41,6 @@ def test_bf16_hardware_turns_autocast_on_and_is_named(fake_cpuinfo, flags, named
 
 def test_an_unreadable_cpuinfo_is_an_unknown_cpu_without_bf16(tmp_path, monkeypatch):
     monkeypatch.setattr("pix2pix.machine.CPUINFO", tmp_path / "missing")
-    assert cpuinfo("flags") == "" and not native_bf16(CPU)
+    assert cpuinfo() == {} and not native_bf16(CPU)
     assert machine_name(CPU).startswith("unknown CPU (")
     assert native_bf16(torch.device("cuda"))  # GPUs keep bf16 autocast, as before
