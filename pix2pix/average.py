@@ -25,10 +25,12 @@ from torch import nn
 from pix2pix.checkpoint import (
     CheckpointError,
     ModelInfo,
+    compact_lineage,
     critic_path,
     lineage_record,
     load_discriminator,
     load_generator,
+    runs_behind,
     save_discriminator,
     save_generator,
     scoring_hint,
@@ -59,19 +61,6 @@ def mean_weights(models: list[nn.Module], weights: list[float]) -> nn.Module:
     return models[0]
 
 
-def runs_behind(training: dict[str, Any]) -> dict[tuple, dict[str, Any]]:
-    """Every training run in a record's lineage, once each: a run shared by several ingredients (their common
-    warm start) appears in each one's lineage but was trained once."""
-    runs = {}
-    if training.get("steps"):  # an average has no run of its own
-        key = training.get("run_id") or tuple(training.get(name) for name in ("data", "device", "steps", "images_seen", "minutes"))
-        runs[key] = {"images_seen": training.get("images_seen", 0), "minutes": training.get("minutes", 0.0)}
-    parents = ([training["init_from"]] if training.get("init_from") else []) + training.get("averaged", [])
-    for parent in parents:
-        runs.update(runs_behind(parent["training"]))
-    return runs
-
-
 def combined_totals(records: list[dict[str, Any]], lineages: list[dict[tuple, dict[str, Any]]]) -> dict[str, Any]:
     """The totals of all training behind the ingredients' `records`, whose `runs_behind` are `lineages`, counting
     shared runs once (never less than any one ingredient's own totals, should an old record have lost part of
@@ -83,21 +72,6 @@ def combined_totals(records: list[dict[str, Any]], lineages: list[dict[tuple, di
         "minutes": round(max(sum(run["minutes"] for run in runs.values()), *(total["minutes"] for total in totals)), 1),
         "machines": sorted({machine for total in totals for machine in total.get("machines", [])}),
     }
-
-
-def ingredient_record(paths: list[Path], lineages: list[dict[tuple, dict[str, Any]]], index: int, info: ModelInfo) -> dict[str, Any]:
-    """What the average records of its ingredient `index`: its lineage record, but without its ancestors when
-    another ingredient's lineage already holds all of its training (a run averaged with the model it started
-    from). Recording them twice would double the metadata at every such step; the ancestors, and the totals
-    counted from them, stay reachable through that other ingredient."""
-    record = lineage_record(paths[index], info)
-    runs = lineages[index].keys()
-    holder = next((other for other, lineage in enumerate(lineages) if other != index
-                   and (runs < lineage.keys() or (runs == lineage.keys() and other < index))), None)
-    if holder is not None:
-        record["training"] = {key: value for key, value in record["training"].items() if key not in ("init_from", "averaged")}
-        record["training"]["ancestors_in"] = paths[holder].name
-    return record
 
 
 def average_checkpoints(paths: list[Path], out: Path, weights: list[float] | None = None) -> ModelInfo:
@@ -131,10 +105,11 @@ def average_checkpoints(paths: list[Path], out: Path, weights: list[float] | Non
                                   "models do not average into a model (warm-start them from one checkpoint)")
     info = ModelInfo(
         **{name: getattr(first_info, name) for name in SHARED},
-        training={"data": records[0].get("data"), "train_pairs": records[0].get("train_pairs"),
-                  "averaged": [{**ingredient_record(paths, lineages, index, info), "weight": weight}
-                               for index, ((_, info), weight) in enumerate(zip(loaded, weights, strict=True))],
-                  "totals": combined_totals(records, lineages)},
+        training=compact_lineage({
+            "data": records[0].get("data"), "train_pairs": records[0].get("train_pairs"),
+            "averaged": [{**lineage_record(path, info), "weight": weight}
+                         for path, (_, info), weight in zip(paths, loaded, weights, strict=True)],
+            "totals": combined_totals(records, lineages)}),
     )  # metrics stay empty: the average has to be evaluated on its own
     save_generator(out, mean_weights([generator for generator, _ in loaded], weights), info)
     save_discriminator(critic_path(out), mean_weights(critics, weights))

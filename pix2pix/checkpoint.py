@@ -69,8 +69,45 @@ _METADATA_TYPES = {"task": str, "input_kind": str, "palette": (dict, type(None))
 def lineage_record(path: str | Path, info: ModelInfo) -> dict[str, Any]:
     """What a model made from the checkpoint at `path` records of it: its name, held-out scores and training
     record (without the configs, which the new model carries itself), so lineages nest without growing much."""
+    training = {key: value for key, value in info.training.items() if key not in ("config", "discriminator")}
     return {"checkpoint": Path(path).name, "task": info.task, "step": info.step, "metrics": info.metrics,
-            "training": {key: value for key, value in info.training.items() if key not in ("config", "discriminator")}}
+            "training": compact_lineage(training)}
+
+
+def runs_behind(training: dict[str, Any]) -> dict[Any, dict[str, Any]]:
+    """Every training run in a record's lineage, once each: a run shared by several ingredients of an average
+    (their common warm start) appears in each one's lineage but was trained once."""
+    runs = {}
+    if training.get("steps"):  # an average has no run of its own
+        key = training.get("run_id") or tuple(training.get(name) for name in ("data", "device", "steps", "images_seen", "minutes"))
+        runs[key] = {"images_seen": training.get("images_seen", 0), "minutes": training.get("minutes", 0.0)}
+    for parent in ([training["init_from"]] if training.get("init_from") else []) + training.get("averaged", []):
+        runs.update(runs_behind(parent["training"]))
+    return runs
+
+
+def compact_lineage(training: dict[str, Any]) -> dict[str, Any]:
+    """A training record in which each average keeps the ancestors of an ingredient only once: an ingredient
+    whose runs another ingredient's lineage already holds (a run averaged with the model it started from)
+    records that one's name instead. Recording them twice would double the metadata at every such step; the
+    runs, and the totals counted from them, stay reachable through the other ingredient."""
+    compact = dict(training)
+    if training.get("init_from"):
+        compact["init_from"] = {**training["init_from"], "training": compact_lineage(training["init_from"]["training"])}
+    if training.get("averaged"):
+        ingredients = training["averaged"]
+        runs = [runs_behind(ingredient["training"]).keys() for ingredient in ingredients]
+        compact["averaged"] = []
+        for index, ingredient in enumerate(ingredients):
+            holder = next((other for other, held in enumerate(runs) if other != index
+                           and (runs[index] < held or (runs[index] == held and other < index))), None)
+            if holder is None:
+                kept = compact_lineage(ingredient["training"])
+            else:
+                kept = {key: value for key, value in ingredient["training"].items() if key not in ("init_from", "averaged")}
+                kept["ancestors_in"] = ingredients[holder]["checkpoint"]
+            compact["averaged"].append({**ingredient, "training": kept})
+    return compact
 
 
 def derived_record(path: str | Path, info: ModelInfo, **changes: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ shared training once, a result that warm-starts like any checkpoint, and refusal
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,7 +12,16 @@ import torch
 
 import train
 from pix2pix import average
-from pix2pix.checkpoint import CheckpointError, critic_path, load_discriminator, load_generator, save_generator
+from pix2pix.checkpoint import (
+    CheckpointError,
+    compact_lineage,
+    critic_path,
+    lineage_record,
+    load_discriminator,
+    load_generator,
+    runs_behind,
+    save_generator,
+)
 from pix2pix.config import DiscriminatorConfig
 from pix2pix.renorm import with_instance_norm
 from tests.synthetic import write_aligned
@@ -116,6 +126,32 @@ def test_a_run_averaged_with_the_model_it_started_from_records_that_models_linea
     # the next average still finds every run through the ingredient that kept the lineage
     mixed = average.average_checkpoints([tmp_path / "step.safetensors", lineage["right"]], tmp_path / "mixed.safetensors")
     assert mixed.training["totals"]["images_seen"] == 14 + 2
+
+
+def doubled_lineage(steps: int) -> dict:
+    """A record as average wrote them before it pruned: each step's mean nests the shipped model twice, once in
+    the run's warm start and once as the other ingredient, so the record doubles per step."""
+    shipped = {"run_id": "r0", "steps": 1, "images_seen": 4, "minutes": 1.0}
+    for step in range(1, steps + 1):
+        run = {"run_id": f"r{step}", "steps": 1, "images_seen": 4, "minutes": 1.0,
+               "init_from": {"checkpoint": "shipped.safetensors", "training": shipped}}
+        shipped = {"averaged": [{"checkpoint": f"run{step}.safetensors", "training": run, "weight": 0.5},
+                                {"checkpoint": "shipped.safetensors", "training": shipped, "weight": 0.5}]}
+    return shipped
+
+
+def test_an_old_doubled_lineage_is_compacted_at_every_level_and_keeps_every_run(lineage, tmp_path):
+    doubled = doubled_lineage(8)
+    assert json.dumps(doubled).count('"run_id": "r0"') == 2 ** 8
+    compact = compact_lineage(doubled)
+    # r0 stays twice at any depth: in the first run's warm start, and as the model that run was averaged with
+    assert [json.dumps(compact_lineage(doubled_lineage(steps))).count('"run_id": "r0"') for steps in (1, 8)] == [2, 2]
+    assert runs_behind(compact) == runs_behind(doubled) and len(runs_behind(compact)) == 9
+    assert compact_lineage(compact) == compact
+    # a checkpoint carrying such a record hands on the compact one, to an average and to a warm start alike
+    generator, info = load_generator(lineage["left"])
+    save_generator(tmp_path / "old.safetensors", generator, dataclasses.replace(info, training=doubled))
+    assert lineage_record(tmp_path / "old.safetensors", load_generator(tmp_path / "old.safetensors")[1])["training"] == compact
 
 
 def test_an_instance_norm_run_averages_with_the_batchnorm_model_it_started_from_carried_over(lineage, tmp_path):
