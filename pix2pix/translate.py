@@ -99,10 +99,6 @@ class Translator:
         return self.info.input_kind
 
     @property
-    def cpu_bf16(self) -> bool:
-        return self.runtime == "bf16"
-
-    @property
     def runtime_name(self) -> str:
         """What runs the generator, in the page's words: 'cpu, bf16', 'cuda, fp16', 'cpu, ONNX Runtime'."""
         if self.runtime == "onnxruntime":

@@ -5,7 +5,6 @@ The bundled checkpoints are trained separately; tests must not depend on them, o
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,7 +71,7 @@ def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_fixture_model(checkpoints / "edges2things.safetensors", ModelInfo(task="edges2things", input_kind="edges"), seed=1)
     labels_info = ModelInfo(task="labels2things", input_kind="labels", palette=LABEL_PALETTE)
     save_fixture_model(checkpoints / "labels2things.safetensors", labels_info, seed=2, with_critic=False)
-    walls_info = ModelInfo(task="walls", input_kind="labels", palette=json.loads(CMP_FACADES.to_json()))
+    walls_info = ModelInfo(task="walls", input_kind="labels", palette=CMP_FACADES.to_dict())
     save_fixture_model(checkpoints / "walls.safetensors", walls_info, seed=3, with_critic=False)  # the CMP facades palette
     (checkpoints / "broken.safetensors").write_bytes(b"this is not a checkpoint")
     for index in range(2):

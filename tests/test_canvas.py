@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from PIL import Image
 
@@ -11,7 +9,7 @@ from pix2pix.canvas import PENCIL, PENCIL_WIDEST, WIDEST, Canvas
 from pix2pix.checkpoint import CheckpointError, ModelInfo
 from pix2pix.data.palettes import CMP_FACADES
 
-CMP = json.loads(CMP_FACADES.to_json())
+CMP = CMP_FACADES.to_dict()
 
 
 def test_edges_models_get_a_pencil_of_their_trained_width_on_white_paper():

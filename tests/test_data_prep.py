@@ -69,8 +69,8 @@ def test_palette_has_white_background_unique_names_and_survives_json(palette: Pa
     assert palette.names[0] == "background" and palette.colors[0] == (255, 255, 255)
     assert len(palette.colors) == len(palette.names) == 8 and len(set(palette.names)) == 8
     assert len(set(palette.colors)) == 8
-    assert Palette.from_json(palette.to_json()) == palette
-    minimal = Palette.from_json(json.dumps({"names": ["background", "red"], "colors": [[255, 255, 255], [255, 0, 0]]}))
+    assert Palette.from_dict(palette.to_dict()) == palette
+    minimal = Palette.from_dict({"names": ["background", "red"], "colors": [[255, 255, 255], [255, 0, 0]]})
     assert minimal == Palette(names=("background", "red"), colors=((255, 255, 255), (255, 0, 0)))  # no centres: classify by colours
 
 
@@ -116,7 +116,7 @@ def test_label_dataset_is_aligned_pairs_with_palette_colours(label_dataset: Path
     assert description["task"] == "labels2emoji" and description["input_kind"] == "labels"
     assert "MIT" in description["license"] and "fluent-emoji-3d" in description["source"]
     assert description["n_train"] + description["n_test"] == 7
-    palette = Palette.from_json(json.dumps(description["palette"]))
+    palette = Palette.from_dict(description["palette"])
     pairs = {path.stem: path for path in sorted(label_dataset.glob("*/*.png"))}
     assert len(pairs) == 7 and description["n_test"] == len(list((label_dataset / "test").glob("*.png")))
     for stem, path in pairs.items():

@@ -87,7 +87,7 @@ def test_a_good_archive_becomes_the_aligned_layout(server: Server, tmp_path: Pat
     assert (out / "test" / "3.png").read_bytes() == FACADES["facades/val/3.png"]
     description = json.loads((out / "dataset.json").read_text())
     assert description == {**description, "task": "facades", "input_kind": "labels", "direction": "BtoA",
-                           "palette": json.loads(CMP_FACADES.to_json()), "n_train": 2, "n_test": 1}
+                           "palette": CMP_FACADES.to_dict(), "n_train": 2, "n_test": 1}
     assert sorted(p.name for p in out.iterdir()) == ["dataset.json", "test", "train"]
 
 

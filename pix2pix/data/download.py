@@ -65,7 +65,7 @@ def download_dataset(name: str, out: Path, base_url: str | None = None, progress
     input_kind, direction = DATASETS[name]
     palette = NAMED_PALETTES.get(name)
     description = {"task": name, "input_kind": input_kind, "direction": direction,
-                   "palette": json.loads(palette.to_json()) if palette else None, "source": source,
+                   "palette": palette.to_dict() if palette else None, "source": source,
                    "license": LICENSE, "n_train": counts["train"], "n_test": counts["test"]}
     (out / "dataset.json").write_text(json.dumps(description, indent=2) + "\n")
     return description

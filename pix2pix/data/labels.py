@@ -44,13 +44,9 @@ class Palette:
     colors: tuple[tuple[int, int, int], ...]
     centers: tuple[tuple[float, float, float], ...] = field(default=())
 
-    def to_json(self) -> str:
-        return json.dumps({"names": list(self.names), "colors": [list(c) for c in self.colors],
-                           "centers": [list(c) for c in self.centers]})
-
-    @classmethod
-    def from_json(cls, text: str) -> Palette:
-        return cls.from_dict(json.loads(text))
+    def to_dict(self) -> dict[str, list]:
+        """The palette as a dataset.json or a checkpoint's metadata stores it (`from_dict` reads it back)."""
+        return {"names": list(self.names), "colors": [list(c) for c in self.colors], "centers": [list(c) for c in self.centers]}
 
     @classmethod
     def from_dict(cls, data: dict) -> Palette:

@@ -88,7 +88,7 @@ def prepare_dataset(files: list[Path], out: Path, kind: str, task: str, group_of
             counts[target.parent.name] += 1
     if counts["train"] + counts["test"] == 0:
         raise DatasetError(f"none of the {len(files)} files could be read; the first error: {skipped[0]}")
-    description = {"task": task, "input_kind": kind, "palette": json.loads(palette.to_json()) if palette else None,
+    description = {"task": task, "input_kind": kind, "palette": palette.to_dict() if palette else None,
                    "source": source, "license": license, "n_train": counts["train"], "n_test": counts["test"]}
     (out / "dataset.json").write_text(json.dumps(description, indent=2) + "\n")
     return PreparedDataset(description, skipped)
