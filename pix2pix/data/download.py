@@ -52,10 +52,8 @@ def download_dataset(name: str, out: Path, base_url: str | None = None, progress
     out.mkdir(parents=True, exist_ok=True)
     if local_copy is not None:
         source = f"the official pix2pix {name} archive, from a local copy ({local_copy.name})"
-        if local_copy.is_dir():
-            counts = _copy_pairs(local_copy, out)
-        else:
-            counts = _unpack_pairs(local_copy, name, out, delete_if_corrupt=False)
+        counts = (_copy_pairs(local_copy, out) if local_copy.is_dir()
+                  else _unpack_pairs(local_copy, name, out, delete_if_corrupt=False))
     else:
         source = f"{(base_url or os.environ.get(URL_VARIABLE) or OFFICIAL_URL).rstrip('/')}/{name}.tar.gz"
         if not archive.is_file():

@@ -33,7 +33,7 @@ def jitter(
     offsets = torch.randint(0, load_size - crop_size + 1, (n, 2), generator=generator).tolist()
     mirror = (torch.rand(n, generator=generator) < 0.5).tolist() if flip else [False] * n
     a_crops, b_crops = [], []
-    for i, ((y, x), mirrored) in enumerate(zip(offsets, mirror)):
+    for i, ((y, x), mirrored) in enumerate(zip(offsets, mirror, strict=True)):
         a_crop, b_crop = a[i, :, y : y + crop_size, x : x + crop_size], b[i, :, y : y + crop_size, x : x + crop_size]
         a_crops.append(a_crop.flip(-1) if mirrored else a_crop)
         b_crops.append(b_crop.flip(-1) if mirrored else b_crop)

@@ -7,7 +7,6 @@ mainly at hue and chroma and little at lightness, which in a rendered photo is m
 from __future__ import annotations
 
 import colorsys
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 

@@ -79,7 +79,8 @@ def _recognised_labels(root: Path) -> dict:
         for (labels, photo), direction in (((near[0], near[1]), "AtoB"), ((near[1], near[0]), "BtoA")):
             if labels >= LABEL_SHARE and photo <= PHOTO_SHARE:
                 return {"task": name, "input_kind": "labels", "direction": direction, "palette": palette.to_dict(),
-                        "source": str(root), "recognised": f"the {'A' if direction == 'AtoB' else 'B'} side is painted in the {name} palette"}
+                        "source": str(root),
+                        "recognised": f"the {'A' if direction == 'AtoB' else 'B'} side is painted in the {name} palette"}
     return {}
 
 
