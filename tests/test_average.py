@@ -11,17 +11,8 @@ import pytest
 import torch
 
 import train
-from pix2pix import average
-from pix2pix.checkpoint import (
-    CheckpointError,
-    compact_lineage,
-    critic_path,
-    lineage_record,
-    load_discriminator,
-    load_generator,
-    runs_behind,
-    save_generator,
-)
+from pix2pix import average, checkpoint
+from pix2pix.checkpoint import CheckpointError, critic_path, load_discriminator, load_generator, save_generator
 from pix2pix.config import DiscriminatorConfig
 from pix2pix.renorm import with_instance_norm
 from tests.synthetic import write_aligned
@@ -143,15 +134,15 @@ def doubled_lineage(steps: int) -> dict:
 def test_an_old_doubled_lineage_is_compacted_at_every_level_and_keeps_every_run(lineage, tmp_path):
     doubled = doubled_lineage(8)
     assert json.dumps(doubled).count('"run_id": "r0"') == 2 ** 8
-    compact = compact_lineage(doubled)
+    compact = checkpoint.compact_lineage(doubled)
     # r0 stays twice at any depth: in the first run's warm start, and as the model that run was averaged with
-    assert [json.dumps(compact_lineage(doubled_lineage(steps))).count('"run_id": "r0"') for steps in (1, 8)] == [2, 2]
-    assert runs_behind(compact) == runs_behind(doubled) and len(runs_behind(compact)) == 9
-    assert compact_lineage(compact) == compact
+    assert [json.dumps(checkpoint.compact_lineage(doubled_lineage(steps))).count('"run_id": "r0"') for steps in (1, 8)] == [2, 2]
+    assert checkpoint.runs_behind(compact) == checkpoint.runs_behind(doubled) and len(checkpoint.runs_behind(compact)) == 9
+    assert checkpoint.compact_lineage(compact) == compact
     # a checkpoint carrying such a record hands on the compact one, to an average and to a warm start alike
     generator, info = load_generator(lineage["left"])
     save_generator(tmp_path / "old.safetensors", generator, dataclasses.replace(info, training=doubled))
-    assert lineage_record(tmp_path / "old.safetensors", load_generator(tmp_path / "old.safetensors")[1])["training"] == compact
+    assert checkpoint.lineage_record(tmp_path / "old.safetensors", load_generator(tmp_path / "old.safetensors")[1])["training"] == compact
 
 
 def test_an_instance_norm_run_averages_with_the_batchnorm_model_it_started_from_carried_over(lineage, tmp_path):
