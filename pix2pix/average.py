@@ -25,11 +25,11 @@ from torch import nn
 from pix2pix.checkpoint import (
     CheckpointError,
     ModelInfo,
-    compact_lineage,
     critic_path,
     lineage_record,
     load_discriminator,
     load_generator,
+    pruned_ingredients,
     runs_behind,
     save_discriminator,
     save_generator,
@@ -61,7 +61,7 @@ def mean_weights(models: list[nn.Module], weights: list[float]) -> nn.Module:
     return models[0]
 
 
-def combined_totals(records: list[dict[str, Any]], lineages: list[dict[tuple, dict[str, Any]]]) -> dict[str, Any]:
+def combined_totals(records: list[dict[str, Any]], lineages: list[dict[Any, dict[str, Any]]]) -> dict[str, Any]:
     """The totals of all training behind the ingredients' `records`, whose `runs_behind` are `lineages`, counting
     shared runs once (never less than any one ingredient's own totals, should an old record have lost part of
     its lineage)."""
@@ -105,11 +105,10 @@ def average_checkpoints(paths: list[Path], out: Path, weights: list[float] | Non
                                   "models do not average into a model (warm-start them from one checkpoint)")
     info = ModelInfo(
         **{name: getattr(first_info, name) for name in SHARED},
-        training=compact_lineage({
-            "data": records[0].get("data"), "train_pairs": records[0].get("train_pairs"),
-            "averaged": [{**lineage_record(path, info), "weight": weight}
-                         for path, (_, info), weight in zip(paths, loaded, weights, strict=True)],
-            "totals": combined_totals(records, lineages)}),
+        training={"data": records[0].get("data"), "train_pairs": records[0].get("train_pairs"),
+                  "averaged": pruned_ingredients([{**lineage_record(path, info), "weight": weight}  # each one compact
+                                                  for path, (_, info), weight in zip(paths, loaded, weights, strict=True)]),
+                  "totals": combined_totals(records, lineages)},
     )  # metrics stay empty: the average has to be evaluated on its own
     save_generator(out, mean_weights([generator for generator, _ in loaded], weights), info)
     save_discriminator(critic_path(out), mean_weights(critics, weights))

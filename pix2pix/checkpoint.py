@@ -87,27 +87,32 @@ def runs_behind(training: dict[str, Any]) -> dict[Any, dict[str, Any]]:
 
 
 def compact_lineage(training: dict[str, Any]) -> dict[str, Any]:
-    """A training record in which each average keeps the ancestors of an ingredient only once: an ingredient
-    whose runs another ingredient's lineage already holds (a run averaged with the model it started from)
-    records that one's name instead. Recording them twice would double the metadata at every such step; the
-    runs, and the totals counted from them, stay reachable through the other ingredient."""
+    """A training record in which each average, at every level, keeps the ancestors of an ingredient only once
+    (`pruned_ingredients`)."""
     compact = dict(training)
     if training.get("init_from"):
         compact["init_from"] = {**training["init_from"], "training": compact_lineage(training["init_from"]["training"])}
     if training.get("averaged"):
-        ingredients = training["averaged"]
-        runs = [runs_behind(ingredient["training"]).keys() for ingredient in ingredients]
-        compact["averaged"] = []
-        for index, ingredient in enumerate(ingredients):
-            holder = next((other for other, held in enumerate(runs) if other != index
-                           and (runs[index] < held or (runs[index] == held and other < index))), None)
-            if holder is None:
-                kept = compact_lineage(ingredient["training"])
-            else:
-                kept = {key: value for key, value in ingredient["training"].items() if key not in ("init_from", "averaged")}
-                kept["ancestors_in"] = ingredients[holder]["checkpoint"]
-            compact["averaged"].append({**ingredient, "training": kept})
+        compact["averaged"] = pruned_ingredients([{**ingredient, "training": compact_lineage(ingredient["training"])}
+                                                  for ingredient in training["averaged"]])
     return compact
+
+
+def pruned_ingredients(ingredients: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lineage records of an average's ingredients, where one whose runs another ingredient's lineage already
+    holds (a run averaged with the model it started from) records that one's name instead of its ancestors.
+    Recording them twice would double the metadata at every such step; the runs, and the totals counted from
+    them, stay reachable through the other ingredient."""
+    runs = [runs_behind(ingredient["training"]).keys() for ingredient in ingredients]
+    pruned = []
+    for index, ingredient in enumerate(ingredients):
+        holder = next((other for other, held in enumerate(runs) if other != index
+                       and (runs[index] < held or (runs[index] == held and other < index))), None)
+        if holder is not None:
+            kept = {key: value for key, value in ingredient["training"].items() if key not in ("init_from", "averaged")}
+            ingredient = {**ingredient, "training": {**kept, "ancestors_in": ingredients[holder]["checkpoint"]}}
+        pruned.append(ingredient)
+    return pruned
 
 
 def derived_record(path: str | Path, info: ModelInfo, **changes: str) -> dict[str, Any]:

@@ -88,7 +88,7 @@ def onnx_session(path: str | Path, threads: int | None = None):
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads or torch.get_num_threads()
-    options.add_session_config_entry(NO_SPINNING[0], NO_SPINNING[1])
+    options.add_session_config_entry(*NO_SPINNING)
     options.log_severity_level = 3  # errors only
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
