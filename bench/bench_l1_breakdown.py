@@ -28,7 +28,7 @@ from pix2pix.data.sketch import PAPER  # noqa: E402
 from pix2pix.evaluate import read_split  # noqa: E402
 from pix2pix.machine import machine_name  # noqa: E402
 from pix2pix.metrics import l1_distance  # noqa: E402
-from pix2pix.translate import Translator  # noqa: E402
+from pix2pix.translate import RuntimeUnavailable, Translator, add_runtime_argument  # noqa: E402
 
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights
 COLUMNS = {
@@ -88,11 +88,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worst", type=int, default=8, help="list this many pictures with the highest L1")
     parser.add_argument("--training-sample", type=int, default=0, metavar="N",
                         help="also score N pairs of the train split drawn at random (seed 0); 0: skip")
+    add_runtime_argument(parser)
     arguments = parser.parse_args(argv)
     columns = {**COLUMNS, **({"l1_training": f"L1 on {arguments.training_sample} training pairs"} if arguments.training_sample else {})}
     rows, worst = [], []
     for path in arguments.checkpoint:
-        translator = Translator(path, "cpu")
+        try:
+            translator = Translator(path, "cpu", arguments.runtime)
+        except RuntimeUnavailable as error:
+            sys.exit(f"error: {error}")
         pairs = read_split(translator, arguments.data, arguments.split)
         values, per_picture = breakdown(to_float(translator.translate_uint8(pairs.inputs)), to_float(pairs.targets))
         if arguments.training_sample:
@@ -103,7 +107,8 @@ def main(argv: list[str] | None = None) -> None:
             values["l1_training"] = l1_distance(to_float(translator.translate_uint8(seen.inputs)), to_float(seen.targets)).mean().item()
         rows.append(f"| {path.name} | " + " | ".join(f"{values[key]:.3f}" for key in columns) + " |")
         ranked = per_picture.argsort(descending=True)[: arguments.worst].tolist()
-        worst.append(f"{path.name}, highest L1: " + ", ".join(f"{pairs.names[i]} {per_picture[i]:.2f}" for i in ranked))
+        worst.append(f"{path.name} ({translator.runtime_name}), highest L1: "
+                     + ", ".join(f"{pairs.names[i]} {per_picture[i]:.2f}" for i in ranked))
     print(f"L1 breakdown, {arguments.split} split of {arguments.data} ({len(pairs)} pictures), "
           f"{machine_name(translator.device)}\n")
     print("| model | " + " | ".join(columns.values()) + " |\n|---|" + "---:|" * len(columns))

@@ -23,7 +23,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 from pix2pix.machine import machine_name  # noqa: E402
 from pix2pix.sketches import DRAWINGS, draw, fill_share, spill_share  # noqa: E402
-from pix2pix.translate import Translator  # noqa: E402
+from pix2pix.translate import RuntimeUnavailable, Translator, add_runtime_argument  # noqa: E402
 
 WIDTHS = (1, 2, 3, 5)
 
@@ -67,17 +67,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sheet", type=Path, help="write drawing | picture pairs of the first checkpoint here")
     parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS), metavar="PX",
                         help="pencil widths to draw with, in model pixels (default: 1 2 3 5)")
+    add_runtime_argument(parser)
     arguments = parser.parse_args(argv)
     if min(arguments.widths) < 1:
         parser.error("--widths must be whole pixels, at least 1")
     widths = tuple(arguments.widths)
     print(f"sketch fill on {machine_name(torch.device('cpu'))}\n")
     for index, path in enumerate([arguments.checkpoint, *arguments.compare]):
-        translator = Translator(path, "cpu")
+        try:
+            translator = Translator(path, "cpu", arguments.runtime)
+        except RuntimeUnavailable as error:
+            sys.exit(f"error: {error}")
         if translator.input_kind != "edges":
             sys.exit(f"error: {path.name} is a {translator.input_kind} model; this measures edges models")
         shares, spills, pictures = fill_table(translator, widths)
-        print(markdown(path.name, shares, spills, widths) + "\n")
+        print(markdown(f"{path.name} ({translator.runtime_name})", shares, spills, widths) + "\n")
         if index == 0 and arguments.sheet:
             arguments.sheet.parent.mkdir(parents=True, exist_ok=True)
             sheet(pictures, 128).save(arguments.sheet)

@@ -23,7 +23,7 @@ from pix2pix.data.pairs import DatasetError, Pairs, Roles, dataset_description, 
 from pix2pix.images import uint8_image
 from pix2pix.judge import Judge, judge_path
 from pix2pix.metrics import EDGE_TOLERANCE, EdgeCounts, checkerboard_energy, edge_counts, l1_distance, psnr, ssim
-from pix2pix.translate import RUNTIMES, RuntimeUnavailable, Translator
+from pix2pix.translate import RuntimeUnavailable, Translator, add_runtime_argument
 
 LABELS = {
     "l1": "L1 (mean |output - target|, images in [-1, 1])",
@@ -149,9 +149,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda, cuda:1 ...")
     parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N pairs (0: all)")
     parser.add_argument("--batch-size", type=int, default=16, help="images translated per batch (default 16)")
-    parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
-                        help="what runs the generator (default auto: the fastest at load, as in the studio); "
-                             "fix it to compare scores taken on different machines")
+    add_runtime_argument(parser)
     arguments = parser.parse_args(argv)
     if arguments.rows < 1 or arguments.batch_size < 1 or arguments.limit < 0:
         parser.error("--rows and --batch-size must be at least 1, --limit at least 0")

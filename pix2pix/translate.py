@@ -7,6 +7,7 @@ load finds fastest; channels_last) are chosen in one place.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from contextlib import nullcontext
@@ -33,6 +34,14 @@ MAX_SHARED_BATCH = 8  # concurrent translations run together, up to this many (p
 
 class RuntimeUnavailable(ValueError):
     """A runtime that is not one of RUNTIMES, or that this machine or checkpoint cannot run."""
+
+
+def add_runtime_argument(parser: argparse.ArgumentParser) -> None:
+    """`--runtime`, the same on every command that scores pictures: bf16 rounds pictures differently from fp32,
+    and machines differ in which is fastest, so scores taken on two machines are compared with it fixed."""
+    parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                        help="what runs the generator (default auto: the fastest at load, as in the studio); "
+                             "fix it to compare scores taken on different machines")
 
 
 def find_checkpoints(folder: str | Path) -> dict[str, Path]:
