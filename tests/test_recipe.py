@@ -221,6 +221,22 @@ def test_a_warm_started_run_records_its_lineage_and_totals(shipped, tmp_path):
     assert training["totals"]["minutes"] >= training["minutes"]
 
 
+def test_a_warm_started_run_taken_up_again_with_resume_ends_as_an_unbroken_one(shipped, tmp_path):
+    """A run too long for one session: its command again with --resume (--init-from kept, so the architecture
+    defaults are the same) exports the same weights and the same lineage as the run trained in one go."""
+    data, checkpoint = shipped
+    command = ["--data", str(data), "--runs", str(tmp_path), *TINY, "--batch-size", "2", "--sample-every", "0",
+               "--init-from", str(checkpoint), "--ema-decay", "0.5"]
+    train.main([*command, "--name", "whole", "--max-steps", "4", "--export", str(tmp_path / "whole.safetensors")])
+    train.main([*command, "--name", "parts", "--max-steps", "2"])
+    train.main([*command, "--name", "parts", "--max-steps", "4", "--resume", "--export", str(tmp_path / "parts.safetensors")])
+    (whole, whole_info), (parts, parts_info) = (load_generator(tmp_path / f"{name}.safetensors") for name in ("whole", "parts"))
+    for name, tensor in whole.state_dict().items():
+        assert torch.equal(parts.state_dict()[name], tensor), name
+    assert parts_info.training["init_from"] == whole_info.training["init_from"]
+    assert parts_info.training["totals"]["images_seen"] == whole_info.training["totals"]["images_seen"] == 6 + 8
+
+
 def test_a_transposed_checkpoint_goes_on_as_a_resize_convolution_one(shipped, tmp_path):
     data, checkpoint = shipped
     wanted = dataclasses.replace(load_generator(checkpoint)[0].config, upsample="resize")
