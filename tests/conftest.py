@@ -17,6 +17,7 @@ from pix2pix.checkpoint import ModelInfo, critic_path, save_discriminator, save_
 from pix2pix.config import DiscriminatorConfig, GeneratorConfig
 from pix2pix.data.palettes import CMP_FACADES
 from pix2pix.models import PatchDiscriminator, ResizeConvolution, UNetGenerator, init_weights
+from tests.synthetic import write_aligned
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -99,3 +100,13 @@ def studio_url(checkpoints_dir: Path, examples_dir: Path) -> Iterator[str]:
     url = launch(app, host="127.0.0.1", prevent_thread_lock=True, quiet=True)  # gradio picks a free port
     yield url
     app.close()
+
+
+@pytest.fixture
+def tiny_setup(tmp_path):
+    """4 aligned 256x256 pairs in data/test and a random ngf=8 edges->image generator (fp16, as shipped)."""
+    write_aligned(tmp_path / "data" / "test", n=4, size=256)
+    torch.manual_seed(0)
+    checkpoint = tmp_path / "elsewhere" / "tiny.safetensors"
+    save_generator(checkpoint, UNetGenerator(GeneratorConfig(ngf=8)), ModelInfo(task="edges2circles", input_kind="edges"))
+    return tmp_path / "data", checkpoint

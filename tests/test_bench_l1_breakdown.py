@@ -4,11 +4,7 @@ import pytest
 import torch
 
 from bench.bench_l1_breakdown import breakdown, colour_fitted, main, random_sample
-from pix2pix.checkpoint import ModelInfo, save_generator
-from pix2pix.config import GeneratorConfig
 from pix2pix.data.pairs import Pairs
-from pix2pix.models import UNetGenerator
-from tests.synthetic import write_aligned
 
 
 def drawing_on_paper(seed: int = 0) -> torch.Tensor:
@@ -63,14 +59,11 @@ def test_the_training_sample_is_a_seeded_draw_of_distinct_pairs_that_stay_matche
         random_sample(pairs, 21)
 
 
-def test_the_command_scores_with_the_runtime_asked_for_and_names_it(tmp_path, capsys):
-    write_aligned(tmp_path / "data" / "test", n=3, size=256)
-    checkpoint = tmp_path / "tiny.safetensors"
-    torch.manual_seed(0)
-    save_generator(checkpoint, UNetGenerator(GeneratorConfig(ngf=8)), ModelInfo(task="edges2circles", input_kind="edges"))
+def test_the_command_scores_with_the_runtime_asked_for_and_names_it(tiny_setup, capsys):
+    data, checkpoint = tiny_setup
     for runtime in ("fp32", "bf16"):
-        main(["--data", str(tmp_path / "data"), "--checkpoint", str(checkpoint), "--runtime", runtime])
+        main(["--data", str(data), "--checkpoint", str(checkpoint), "--runtime", runtime])
         out = capsys.readouterr().out
         assert f"tiny.safetensors (cpu, {runtime}), highest L1:" in out
     with pytest.raises(SystemExit, match="runtime onnxruntime is not available here"):
-        main(["--data", str(tmp_path / "data"), "--checkpoint", str(checkpoint), "--runtime", "onnxruntime"])
+        main(["--data", str(data), "--checkpoint", str(checkpoint), "--runtime", "onnxruntime"])

@@ -29,10 +29,8 @@ def test_bad_widths_and_label_models_are_refused(checkpoints_dir: Path, capsys: 
 
 def test_a_fixed_runtime_is_the_one_that_scores_and_is_named(checkpoints_dir: Path, capsys: pytest.CaptureFixture):
     edges = str(checkpoints_dir / "edges2things.safetensors")
-    tables = {}
     for runtime in ("fp32", "bf16"):
         main(["--checkpoint", edges, "--widths", "2", "--runtime", runtime])
-        tables[runtime] = capsys.readouterr().out
-        assert f"#### edges2things.safetensors (cpu, {runtime}):" in tables[runtime]
+        assert f"#### edges2things.safetensors (cpu, {runtime}):" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="runtime onnxruntime is not available here"):
         main(["--checkpoint", edges, "--runtime", "onnxruntime"])

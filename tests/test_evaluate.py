@@ -4,13 +4,10 @@ import pytest
 import torch
 from PIL import Image
 
-from pix2pix.checkpoint import ModelInfo, load_generator, read_safetensors, save_generator
-from pix2pix.config import GeneratorConfig
+from pix2pix.checkpoint import load_generator, read_safetensors
 from pix2pix.evaluate import HEADER_HEIGHT, evaluate, main, score
 from pix2pix.metrics import PSNR_CAP, checkerboard_energy, edge_counts, l1_distance, psnr, ssim
-from pix2pix.models import UNetGenerator
 from pix2pix.translate import RuntimeUnavailable, Translator
-from tests.synthetic import write_aligned
 
 
 def pattern(height: int, width: int, phase: float) -> torch.Tensor:
@@ -83,16 +80,6 @@ def test_edge_f1_drops_for_lines_beyond_tolerance():
     half = edge_counts(vertical_line(10), both)  # one of the sketch's two lines reproduced
     assert (half.precision, half.recall) == (1.0, 0.5)
     assert half.f1 == pytest.approx(2 / 3)
-
-
-@pytest.fixture
-def tiny_setup(tmp_path):
-    """4 aligned 256x256 pairs in data/test and a random ngf=8 edges->image generator (fp16, as shipped)."""
-    write_aligned(tmp_path / "data" / "test", n=4, size=256)
-    torch.manual_seed(0)
-    checkpoint = tmp_path / "elsewhere" / "tiny.safetensors"
-    save_generator(checkpoint, UNetGenerator(GeneratorConfig(ngf=8)), ModelInfo(task="edges2circles", input_kind="edges"))
-    return tmp_path / "data", checkpoint
 
 
 def test_evaluation_end_to_end(tiny_setup, tmp_path, capsys):
