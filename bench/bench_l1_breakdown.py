@@ -10,7 +10,9 @@ which colour), and in grey (luminance only). An input that does not say a colour
 that no model can win back; this says how much of the score that is. With --training-sample N it also scores N
 training pairs drawn at random (the split's first ones are sorted by name: flags and keycaps), so that the
 held-out L1 can be told apart from how well the model fits what it was trained on. Prints a markdown table and
-the worst pictures per checkpoint.
+the worst pictures per checkpoint. Given more than one checkpoint, it also prints each later one's L1 minus the
+first's, picture by picture, with a 95 % paired bootstrap interval: whether a gain of a few ten-thousandths is
+larger than what the choice of held-out pictures alone would move it by.
 """
 
 from __future__ import annotations
@@ -72,6 +74,17 @@ def breakdown(outputs: torch.Tensor, targets: torch.Tensor) -> tuple[dict[str, f
     return values, per_picture
 
 
+def paired_difference(per_picture: torch.Tensor, reference: torch.Tensor, resamples: int = 10_000,
+                      seed: int = 0) -> tuple[float, float, float]:
+    """Mean of (per_picture - reference) over the same pictures, and its 95 % percentile bootstrap interval."""
+    if per_picture.shape != reference.shape or per_picture.dim() != 1 or not len(per_picture):
+        raise ValueError(f"need one L1 per picture for the same pictures: {tuple(per_picture.shape)} vs {tuple(reference.shape)}")
+    difference = per_picture.double() - reference.double()
+    picks = torch.randint(len(difference), (resamples, len(difference)), generator=torch.Generator().manual_seed(seed))
+    low, high = torch.quantile(difference[picks].mean(1), torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
+    return difference.mean().item(), low, high
+
+
 def random_sample(pairs: Pairs, count: int, seed: int = 0) -> Pairs:
     """`count` of the pairs, drawn without replacement by a seeded generator, kept in their order."""
     if not 0 < count <= len(pairs):
@@ -91,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     add_runtime_argument(parser)
     arguments = parser.parse_args(argv)
     columns = {**COLUMNS, **({"l1_training": f"L1 on {arguments.training_sample} training pairs"} if arguments.training_sample else {})}
-    rows, worst = [], []
+    rows, worst, per_pictures = [], [], []
     for path in arguments.checkpoint:
         try:
             translator = Translator(path, "cpu", arguments.runtime)
@@ -99,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"error: {error}")
         pairs = read_split(translator, arguments.data, arguments.split)
         values, per_picture = breakdown(to_float(translator.translate_uint8(pairs.inputs)), to_float(pairs.targets))
+        per_pictures.append(per_picture)
         if arguments.training_sample:
             try:
                 seen = random_sample(read_split(translator, arguments.data, "train"), arguments.training_sample)
@@ -113,6 +127,10 @@ def main(argv: list[str] | None = None) -> None:
           f"{machine_name(translator.device)}\n")
     print("| model | " + " | ".join(columns.values()) + " |\n|---|" + "---:|" * len(columns))
     print("\n".join(rows) + "\n\n" + "\n".join(worst))
+    for path, per_picture in zip(arguments.checkpoint[1:], per_pictures[1:], strict=True):
+        mean, low, high = paired_difference(per_picture, per_pictures[0])
+        print(f"{path.name} minus {arguments.checkpoint[0].name}, L1 picture by picture: {mean:+.6f}, "
+              f"95 % paired bootstrap interval [{low:+.6f}, {high:+.6f}] over {len(per_picture)} pictures")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from bench.bench_l1_breakdown import breakdown, colour_fitted, main, random_sample
+from bench.bench_l1_breakdown import breakdown, colour_fitted, main, paired_difference, random_sample
 from pix2pix.data.pairs import Pairs
 
 
@@ -67,3 +67,24 @@ def test_the_command_scores_with_the_runtime_asked_for_and_names_it(tiny_setup, 
         assert f"tiny.safetensors (cpu, {runtime}), highest L1:" in out
     with pytest.raises(SystemExit, match="runtime onnxruntime is not available here"):
         main(["--data", str(data), "--checkpoint", str(checkpoint), "--runtime", "onnxruntime"])
+
+
+def test_the_paired_difference_is_exact_for_a_constant_shift_and_tells_noise_from_a_gain():
+    reference = torch.rand(200, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 0.4
+    assert paired_difference(reference - 0.002, reference) == pytest.approx((-0.002, -0.002, -0.002))
+    noise = torch.tensor([0.01, -0.01] * 100, dtype=torch.float64)
+    mean, low, high = paired_difference(reference + noise, reference)
+    assert mean == pytest.approx(0) and low < 0 < high  # pictures that trade errors: no gain either way
+    mean, low, high = paired_difference(reference - 0.004 + noise, reference)
+    assert mean == pytest.approx(-0.004) and low < mean < high < 0  # the same noise around a real gain
+    assert paired_difference(reference + noise, reference, seed=1) != paired_difference(reference + noise, reference)
+    with pytest.raises(ValueError, match="one L1 per picture for the same pictures"):
+        paired_difference(reference[:10], reference)
+
+
+def test_a_second_checkpoint_is_compared_with_the_first_picture_by_picture(tiny_setup, capsys):
+    data, checkpoint = tiny_setup
+    main(["--data", str(data), "--checkpoint", str(checkpoint), str(checkpoint), "--runtime", "fp32"])
+    out = capsys.readouterr().out
+    assert "tiny.safetensors minus tiny.safetensors, L1 picture by picture: +0.000000, " in out
+    assert "interval [+0.000000, +0.000000] over " in out
