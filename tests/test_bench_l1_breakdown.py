@@ -4,7 +4,11 @@ import pytest
 import torch
 
 from bench.bench_l1_breakdown import breakdown, colour_fitted, main, paired_difference, random_sample
+from pix2pix.checkpoint import ModelInfo, save_generator
+from pix2pix.config import GeneratorConfig
 from pix2pix.data.pairs import Pairs
+from pix2pix.evaluate import evaluate
+from pix2pix.models import UNetGenerator
 
 
 def drawing_on_paper(seed: int = 0) -> torch.Tensor:
@@ -82,9 +86,17 @@ def test_the_paired_difference_is_exact_for_a_constant_shift_and_tells_noise_fro
         paired_difference(reference[:10], reference)
 
 
-def test_a_second_checkpoint_is_compared_with_the_first_picture_by_picture(tiny_setup, capsys):
-    data, checkpoint = tiny_setup
-    main(["--data", str(data), "--checkpoint", str(checkpoint), str(checkpoint), "--runtime", "fp32"])
-    out = capsys.readouterr().out
-    assert "tiny.safetensors minus tiny.safetensors, L1 picture by picture: +0.000000, " in out
-    assert "interval [+0.000000, +0.000000] over " in out
+def test_each_later_checkpoint_is_compared_with_the_first_picture_by_picture(tiny_setup, capsys):
+    data, first = tiny_setup
+    torch.manual_seed(1)
+    second = first.with_name("other.safetensors")
+    save_generator(second, UNetGenerator(GeneratorConfig(ngf=8)), ModelInfo(task="edges2circles", input_kind="edges"))
+    differences = {}
+    for pair in ((first, second), (second, first)):
+        main(["--data", str(data), "--checkpoint", *map(str, pair), "--runtime", "fp32"])
+        line = next(line for line in capsys.readouterr().out.splitlines() if " minus " in line)
+        assert line.startswith(f"{pair[1].name} minus {pair[0].name}, L1 picture by picture: ") and line.endswith(" over 4 pictures")
+        differences[pair] = float(line.split("picture by picture: ")[1].split(",")[0])
+    l1 = {path: evaluate(path, data, runtime="fp32")["l1"] for path in (first, second)}
+    assert differences[first, second] == pytest.approx(l1[second] - l1[first], abs=2e-6)  # later minus first
+    assert differences[second, first] == -differences[first, second] != 0
