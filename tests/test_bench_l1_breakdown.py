@@ -2,13 +2,12 @@
 
 import pytest
 import torch
+from conftest import save_fixture_model
 
 from bench.bench_l1_breakdown import breakdown, colour_fitted, main, paired_difference, random_sample
-from pix2pix.checkpoint import ModelInfo, save_generator
-from pix2pix.config import GeneratorConfig
+from pix2pix.checkpoint import ModelInfo
 from pix2pix.data.pairs import Pairs
 from pix2pix.evaluate import evaluate
-from pix2pix.models import UNetGenerator
 
 
 def drawing_on_paper(seed: int = 0) -> torch.Tensor:
@@ -88,9 +87,8 @@ def test_the_paired_difference_is_exact_for_a_constant_shift_and_tells_noise_fro
 
 def test_each_later_checkpoint_is_compared_with_the_first_picture_by_picture(tiny_setup, capsys):
     data, first = tiny_setup
-    torch.manual_seed(1)
     second = first.with_name("other.safetensors")
-    save_generator(second, UNetGenerator(GeneratorConfig(ngf=8)), ModelInfo(task="edges2circles", input_kind="edges"))
+    save_fixture_model(second, ModelInfo(task="edges2circles", input_kind="edges"), seed=1, with_critic=False)
     differences = {}
     for pair in ((first, second), (second, first)):
         main(["--data", str(data), "--checkpoint", *map(str, pair), "--runtime", "fp32"])
