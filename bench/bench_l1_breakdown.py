@@ -1,7 +1,7 @@
 """Where does a model's held-out L1 come from: the paper around the drawing, its colours, or its shapes?
 
     python bench/bench_l1_breakdown.py --data data/edges2emoji --checkpoint checkpoints/edges2emoji.safetensors [MORE ...]
-        [--training-sample 264]
+        [--training-sample 264] [--output-mean]
 
 Splits the evaluation's L1 (images in [-1, 1]) into the pixels whose ground truth is blank paper and those of
 the drawing, and scores the outputs twice more: after each picture's colours are corrected by the best
@@ -12,7 +12,9 @@ training pairs drawn at random (the split's first ones are sorted by name: flags
 held-out L1 can be told apart from how well the model fits what it was trained on. Prints a markdown table and
 the worst pictures per checkpoint. Given more than one checkpoint, it also prints each later one's L1 minus the
 first's, picture by picture, with a 95 % paired bootstrap interval: whether a gain of a few ten-thousandths is
-larger than what the choice of held-out pictures alone would move it by.
+larger than what the choice of held-out pictures alone would move it by. With --output-mean it also scores the
+pixel-wise mean of all the models' pictures: if even that ensemble barely beats its members, what the models miss
+is not their differences from one another, and averaging them (in weights or in pictures) cannot win it back.
 """
 
 from __future__ import annotations
@@ -101,35 +103,55 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worst", type=int, default=8, help="list this many pictures with the highest L1")
     parser.add_argument("--training-sample", type=int, default=0, metavar="N",
                         help="also score N pairs of the train split drawn at random (seed 0); 0: skip")
+    parser.add_argument("--output-mean", action="store_true",
+                        help="also score the pixel-wise mean of the models' pictures (an ensemble of them): how much "
+                             "of the L1 averaging models, rather than training one, can win back")
     add_runtime_argument(parser)
     arguments = parser.parse_args(argv)
+    if arguments.output_mean and len(arguments.checkpoint) < 2:
+        parser.error("--output-mean needs at least two checkpoints")
     columns = {**COLUMNS, **({"l1_training": f"L1 on {arguments.training_sample} training pairs"} if arguments.training_sample else {})}
-    rows, worst, per_pictures = [], [], []
+    names, rows, worst, per_pictures = [], [], [], []
+
+    def score(name: str, runtime: str, outputs: dict[str, torch.Tensor]) -> None:
+        """One row of the table, one line of worst pictures and the per-picture L1, for one set of pictures."""
+        values, per_picture = breakdown(outputs["held_out"], targets["held_out"])
+        if "training" in outputs:
+            values["l1_training"] = l1_distance(outputs["training"], targets["training"]).mean().item()
+        ranked = per_picture.argsort(descending=True)[: arguments.worst].tolist()
+        names.append(name)
+        rows.append(f"| {name} | " + " | ".join(f"{values[key]:.3f}" for key in columns) + " |")
+        worst.append(f"{name} ({runtime}), highest L1: " + ", ".join(f"{held_out.names[i]} {per_picture[i]:.2f}" for i in ranked))
+        per_pictures.append(per_picture)
+
+    summed, runtimes = {}, set()  # every model's pictures added up, for --output-mean
     for path in arguments.checkpoint:
         try:
             translator = Translator(path, "cpu", arguments.runtime)
         except RuntimeUnavailable as error:
             sys.exit(f"error: {error}")
-        pairs = read_split(translator, arguments.data, arguments.split)
-        values, per_picture = breakdown(to_float(translator.translate_uint8(pairs.inputs)), to_float(pairs.targets))
-        per_pictures.append(per_picture)
+        splits = {"held_out": read_split(translator, arguments.data, arguments.split)}
         if arguments.training_sample:
             try:
-                seen = random_sample(read_split(translator, arguments.data, "train"), arguments.training_sample)
+                splits["training"] = random_sample(read_split(translator, arguments.data, "train"), arguments.training_sample)
             except ValueError as error:
                 parser.error(str(error))
-            values["l1_training"] = l1_distance(to_float(translator.translate_uint8(seen.inputs)), to_float(seen.targets)).mean().item()
-        rows.append(f"| {path.name} | " + " | ".join(f"{values[key]:.3f}" for key in columns) + " |")
-        ranked = per_picture.argsort(descending=True)[: arguments.worst].tolist()
-        worst.append(f"{path.name} ({translator.runtime_name}), highest L1: "
-                     + ", ".join(f"{pairs.names[i]} {per_picture[i]:.2f}" for i in ranked))
-    print(f"L1 breakdown, {arguments.split} split of {arguments.data} ({len(pairs)} pictures), "
+        held_out, targets = splits["held_out"], {split: to_float(pairs.targets) for split, pairs in splits.items()}
+        outputs = {split: to_float(translator.translate_uint8(pairs.inputs)) for split, pairs in splits.items()}
+        score(path.name, translator.runtime_name, outputs)
+        if arguments.output_mean:
+            summed = {split: summed.get(split, 0) + pictures for split, pictures in outputs.items()}
+            runtimes.add(translator.runtime_name)
+    if arguments.output_mean:
+        count = len(arguments.checkpoint)
+        score(f"output mean of the {count} models", " / ".join(sorted(runtimes)), {split: total / count for split, total in summed.items()})
+    print(f"L1 breakdown, {arguments.split} split of {arguments.data} ({len(held_out)} pictures), "
           f"{machine_name(translator.device)}\n")
     print("| model | " + " | ".join(columns.values()) + " |\n|---|" + "---:|" * len(columns))
     print("\n".join(rows) + "\n\n" + "\n".join(worst))
-    for path, per_picture in zip(arguments.checkpoint[1:], per_pictures[1:], strict=True):
+    for name, per_picture in zip(names[1:], per_pictures[1:], strict=True):
         mean, low, high = paired_difference(per_picture, per_pictures[0])
-        print(f"{path.name} minus {arguments.checkpoint[0].name}, L1 picture by picture: {mean:+.6f}, "
+        print(f"{name} minus {names[0]}, L1 picture by picture: {mean:+.6f}, "
               f"95 % paired bootstrap interval [{low:+.6f}, {high:+.6f}] over {len(per_picture)} pictures")
 
 

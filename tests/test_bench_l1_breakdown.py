@@ -6,8 +6,11 @@ from conftest import save_fixture_model
 
 from bench.bench_l1_breakdown import breakdown, colour_fitted, main, paired_difference, random_sample
 from pix2pix.checkpoint import ModelInfo
+from pix2pix.data.jitter import to_float
 from pix2pix.data.pairs import Pairs
-from pix2pix.evaluate import evaluate
+from pix2pix.evaluate import evaluate, read_split
+from pix2pix.metrics import l1_distance
+from pix2pix.translate import Translator
 
 
 def drawing_on_paper(seed: int = 0) -> torch.Tensor:
@@ -85,10 +88,16 @@ def test_the_paired_difference_is_exact_for_a_constant_shift_and_tells_noise_fro
         paired_difference(reference[:10], reference)
 
 
-def test_each_later_checkpoint_is_compared_with_the_first_picture_by_picture(tiny_setup, capsys):
-    data, first = tiny_setup
+def second_model(first):
+    """Another random generator for the same task as tiny_setup's, beside it."""
     second = first.with_name("other.safetensors")
     save_fixture_model(second, ModelInfo(task="edges2circles", input_kind="edges"), seed=1, with_critic=False)
+    return second
+
+
+def test_each_later_checkpoint_is_compared_with_the_first_picture_by_picture(tiny_setup, capsys):
+    data, first = tiny_setup
+    second = second_model(first)
     differences = {}
     for pair in ((first, second), (second, first)):
         main(["--data", str(data), "--checkpoint", *map(str, pair), "--runtime", "fp32"])
@@ -98,3 +107,22 @@ def test_each_later_checkpoint_is_compared_with_the_first_picture_by_picture(tin
     l1 = {path: evaluate(path, data, runtime="fp32")["l1"] for path in (first, second)}
     assert differences[first, second] == pytest.approx(l1[second] - l1[first], abs=2e-6)  # later minus first
     assert differences[second, first] == -differences[first, second] != 0
+
+
+def test_the_output_mean_scores_the_average_of_the_models_pictures(tiny_setup, capsys):
+    data, first = tiny_setup
+    second = second_model(first)
+    main(["--data", str(data), "--checkpoint", str(first), str(second), "--runtime", "fp32", "--output-mean"])
+    out = capsys.readouterr().out
+    assert "| output mean of the 2 models |" in out and "output mean of the 2 models (cpu, fp32), highest L1:" in out
+    line = next(line for line in out.splitlines() if line.startswith("output mean of the 2 models minus tiny.safetensors"))
+    difference = float(line.split("picture by picture: ")[1].split(",")[0])
+    translators = [Translator(path, "cpu", "fp32") for path in (first, second)]
+    pairs = read_split(translators[0], data, "test")
+    pictures = [to_float(translator.translate_uint8(pairs.inputs)) for translator in translators]
+    l1 = [l1_distance(picture, to_float(pairs.targets)).mean().item() for picture in (*pictures, (pictures[0] + pictures[1]) / 2)]
+    assert difference == pytest.approx(l1[2] - l1[0], abs=2e-6)
+    assert l1[2] < (l1[0] + l1[1]) / 2  # two different models' errors partly cancel in their mean
+    with pytest.raises(SystemExit):
+        main(["--data", str(data), "--checkpoint", str(first), "--output-mean"])
+    assert "--output-mean needs at least two checkpoints" in capsys.readouterr().err
