@@ -113,11 +113,13 @@ def main(argv: list[str] | None = None) -> None:
     columns = {**COLUMNS, **({"l1_training": f"L1 on {arguments.training_sample} training pairs"} if arguments.training_sample else {})}
     names, rows, worst, per_pictures = [], [], [], []
 
-    def score(name: str, runtime: str, outputs: dict[str, torch.Tensor]) -> None:
-        """One row of the table, one line of worst pictures and the per-picture L1, for one set of pictures."""
-        values, per_picture = breakdown(outputs["held_out"], targets["held_out"])
-        if "training" in outputs:
-            values["l1_training"] = l1_distance(outputs["training"], targets["training"]).mean().item()
+    def score(name: str, runtime: str, outputs: dict[str, torch.Tensor], splits: dict[str, Pairs]) -> None:
+        """One row of the table, one line of worst pictures and the per-picture L1, for the pictures `outputs`
+        painted from the pairs `splits` (held_out, and training with --training-sample)."""
+        held_out = splits["held_out"]
+        values, per_picture = breakdown(outputs["held_out"], to_float(held_out.targets))
+        if "training" in splits:
+            values["l1_training"] = l1_distance(outputs["training"], to_float(splits["training"].targets)).mean().item()
         ranked = per_picture.argsort(descending=True)[: arguments.worst].tolist()
         names.append(name)
         rows.append(f"| {name} | " + " | ".join(f"{values[key]:.3f}" for key in columns) + " |")
@@ -136,16 +138,16 @@ def main(argv: list[str] | None = None) -> None:
                 splits["training"] = random_sample(read_split(translator, arguments.data, "train"), arguments.training_sample)
             except ValueError as error:
                 parser.error(str(error))
-        held_out, targets = splits["held_out"], {split: to_float(pairs.targets) for split, pairs in splits.items()}
         outputs = {split: to_float(translator.translate_uint8(pairs.inputs)) for split, pairs in splits.items()}
-        score(path.name, translator.runtime_name, outputs)
+        score(path.name, translator.runtime_name, outputs, splits)
         if arguments.output_mean:
             summed = {split: summed.get(split, 0) + pictures for split, pictures in outputs.items()}
             runtimes.add(translator.runtime_name)
     if arguments.output_mean:
         count = len(arguments.checkpoint)
-        score(f"output mean of the {count} models", " / ".join(sorted(runtimes)), {split: total / count for split, total in summed.items()})
-    print(f"L1 breakdown, {arguments.split} split of {arguments.data} ({len(held_out)} pictures), "
+        score(f"output mean of the {count} models", " / ".join(sorted(runtimes)),
+              {split: total / count for split, total in summed.items()}, splits)  # every model read the same pairs
+    print(f"L1 breakdown, {arguments.split} split of {arguments.data} ({len(splits['held_out'])} pictures), "
           f"{machine_name(translator.device)}\n")
     print("| model | " + " | ".join(columns.values()) + " |\n|---|" + "---:|" * len(columns))
     print("\n".join(rows) + "\n\n" + "\n".join(worst))
