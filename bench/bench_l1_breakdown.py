@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         worst.append(f"{name} ({runtime}), highest L1: " + ", ".join(f"{held_out.names[i]} {per_picture[i]:.2f}" for i in ranked))
         per_pictures.append(per_picture)
 
-    summed, runtimes = {}, set()  # every model's pictures added up, for --output-mean
+    first_splits, summed, runtimes = None, {}, set()  # every model's pictures added up, for --output-mean
     for path in arguments.checkpoint:
         try:
             translator = Translator(path, "cpu", arguments.runtime)
@@ -138,6 +138,10 @@ def main(argv: list[str] | None = None) -> None:
                 splits["training"] = random_sample(read_split(translator, arguments.data, "train"), arguments.training_sample)
             except ValueError as error:
                 parser.error(str(error))
+        first_splits = first_splits or splits
+        if arguments.output_mean and not all(torch.equal(pairs.targets, first_splits[split].targets) for split, pairs in splits.items()):
+            parser.error(f"--output-mean averages pictures of the same pairs, but {path.name} reads them at another size or "
+                         f"in another direction than {arguments.checkpoint[0].name}")
         outputs = {split: to_float(translator.translate_uint8(pairs.inputs)) for split, pairs in splits.items()}
         score(path.name, translator.runtime_name, outputs, splits)
         if arguments.output_mean:
@@ -146,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.output_mean:
         count = len(arguments.checkpoint)
         score(f"output mean of the {count} models", " / ".join(sorted(runtimes)),
-              {split: total / count for split, total in summed.items()}, splits)  # every model read the same pairs
+              {split: total / count for split, total in summed.items()}, first_splits)
     print(f"L1 breakdown, {arguments.split} split of {arguments.data} ({len(splits['held_out'])} pictures), "
           f"{machine_name(translator.device)}\n")
     print("| model | " + " | ".join(columns.values()) + " |\n|---|" + "---:|" * len(columns))

@@ -126,3 +126,9 @@ def test_the_output_mean_scores_the_average_of_the_models_pictures(tiny_setup, c
     with pytest.raises(SystemExit):
         main(["--data", str(data), "--checkpoint", str(first), "--output-mean"])
     assert "--output-mean needs at least two checkpoints" in capsys.readouterr().err
+    reversed_model = first.with_name("reversed.safetensors")
+    reversed_info = ModelInfo(task="circles2edges", training={"config": {"direction": "BtoA"}})
+    save_fixture_model(reversed_model, reversed_info, seed=2, with_critic=False)
+    with pytest.raises(SystemExit):
+        main(["--data", str(data), "--checkpoint", str(first), str(reversed_model), "--runtime", "fp32", "--output-mean"])
+    assert "reversed.safetensors reads them at another size or in another direction than tiny.safetensors" in capsys.readouterr().err
