@@ -25,6 +25,7 @@ from pix2pix.data.edges import edges_from_photo
 from pix2pix.data.labels import labels_from_photo
 from pix2pix.export import exported_from, file_sha256, onnx_path, onnx_session
 from pix2pix.images import open_image, to_image, to_rgb, to_tensor, uint8_image
+from pix2pix.machine import native_bf16
 from pix2pix.model_thread import on_model_thread
 
 WARM_UP_FRAMES, TIMED_FRAMES = 2, 3  # per runtime, at load (bf16 kernels need more than one frame to settle)
@@ -93,7 +94,7 @@ class Translator:
         if runtime != "auto" and runtime not in available:
             why = f" ({self.onnx_problem})" if runtime == "onnxruntime" and self.onnx_problem else ""
             raise RuntimeUnavailable(f"{self.name}: runtime {runtime} is not available here{why}; available: {', '.join(available)}")
-        timings = self._time_frames(available if runtime == "auto" else [runtime])  # a fixed runtime: time only it
+        timings = self._time_frames(self._contenders(available) if runtime == "auto" else [runtime])  # fixed: time only it
         self.runtime = self._fastest(timings) if runtime == "auto" else runtime  # fp32, bf16 (CPU autocast) or onnxruntime
         if self.runtime != "onnxruntime":
             self.onnx = None  # its weights are a second copy of the model's: keep only what runs
@@ -212,9 +213,14 @@ class Translator:
         """The runtimes this device has: torch fp32; on CPUs bf16 and ONNX Runtime when exported."""
         return ["fp32"] + (["bf16"] if self.device.type == "cpu" else []) + (["onnxruntime"] if self.onnx else [])
 
+    def _contenders(self, available: list[str]) -> list[str]:
+        """The runtimes that 'auto' times at load: all but bf16 on a CPU that only emulates it (AVX2, AVX-512 without
+        AVX512-BF16), where a frame takes 50x fp32's (2.6 s on a 2-core AVX2 EPYC) and timing it delayed every start."""
+        return [runtime for runtime in available if runtime != "bf16" or native_bf16(self.device)]
+
     def _fastest(self, timings: dict[str, float]) -> str:
         """bf16 only where it is clearly faster than fp32, ONNX Runtime only where it beats the faster of those."""
-        torch_runtime = "bf16" if self.device.type == "cpu" and timings["bf16"] < 0.8 * timings["fp32"] else "fp32"
+        torch_runtime = "bf16" if timings.get("bf16", float("inf")) < 0.8 * timings["fp32"] else "fp32"
         use_onnx = "onnxruntime" in timings and timings["onnxruntime"] < 0.9 * timings[torch_runtime]
         return "onnxruntime" if use_onnx else torch_runtime
 

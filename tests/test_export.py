@@ -61,6 +61,20 @@ def test_torch_is_kept_where_it_is_faster(exported: Path, monkeypatch: pytest.Mo
     assert translator.runtime == "bf16" and translator.onnx is None
 
 
+@pytest.mark.parametrize(("flags", "timed"), [("fpu avx2", ["fp32", "onnxruntime"]),
+                                              ("fpu avx512f avx512_bf16", ["fp32", "bf16", "onnxruntime"])])
+def test_bf16_is_timed_at_load_only_where_the_cpu_computes_it(exported: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch, flags: str, timed: list[str]):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: {flags}\n")
+    monkeypatch.setattr("pix2pix.machine.CPUINFO", cpuinfo)
+    asked: list[list[str]] = []
+    monkeypatch.setattr(Translator, "_time_frames", lambda self, runtimes: asked.append(runtimes) or dict.fromkeys(runtimes, 0.03))
+    assert Translator(exported, "cpu").runtime == "fp32"  # no runtime clearly faster: torch fp32
+    assert Translator(exported, "cpu", runtime="bf16").runtime == "bf16"  # asked for by name, it runs anywhere
+    assert asked == [timed, ["bf16"]]
+
+
 def test_an_export_of_other_weights_or_a_broken_one_is_not_used(exported: Path, tmp_path: Path):
     retrained = tmp_path / "model.safetensors"
     save_fixture_model(retrained, ModelInfo(task="t", input_kind="edges"), seed=6)
