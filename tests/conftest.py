@@ -103,6 +103,16 @@ def studio_url(checkpoints_dir: Path, examples_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def fake_cpuinfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Point pix2pix.machine at a /proc/cpuinfo of our own, listing `flags`."""
+    def write(flags: str) -> None:
+        path = tmp_path / "cpuinfo"
+        path.write_text(f"processor\t: 0\nmodel name\t: Test CPU @ 2.00GHz\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+        monkeypatch.setattr("pix2pix.machine.CPUINFO", path)
+    return write
+
+
+@pytest.fixture
 def tiny_setup(tmp_path):
     """4 aligned 256x256 pairs in data/test and a random ngf=8 edges->image generator (fp16, as shipped)."""
     write_aligned(tmp_path / "data" / "test", n=4, size=256)

@@ -63,11 +63,9 @@ def test_torch_is_kept_where_it_is_faster(exported: Path, monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize(("flags", "timed"), [("fpu avx2", ["fp32", "onnxruntime"]),
                                               ("fpu avx512f avx512_bf16", ["fp32", "bf16", "onnxruntime"])])
-def test_bf16_is_timed_at_load_only_where_the_cpu_computes_it(exported: Path, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch, flags: str, timed: list[str]):
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: {flags}\n")
-    monkeypatch.setattr("pix2pix.machine.CPUINFO", cpuinfo)
+def test_bf16_is_timed_at_load_only_where_the_cpu_computes_it(exported: Path, fake_cpuinfo, monkeypatch: pytest.MonkeyPatch,
+                                                                flags: str, timed: list[str]):
+    fake_cpuinfo(flags)
     asked: list[list[str]] = []
     monkeypatch.setattr(Translator, "_time_frames", lambda self, runtimes: asked.append(runtimes) or dict.fromkeys(runtimes, 0.03))
     assert Translator(exported, "cpu").runtime == "fp32"  # no runtime clearly faster: torch fp32

@@ -1,6 +1,5 @@
 """A machine is named by what its speed hinges on, and bf16 autocast is chosen only where the CPU computes it."""
 
-from pathlib import Path
 
 import pytest
 import torch
@@ -8,16 +7,6 @@ import torch
 from pix2pix.machine import cpuinfo, machine_name, native_bf16
 
 CPU = torch.device("cpu")
-
-
-@pytest.fixture
-def fake_cpuinfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Point pix2pix.machine at a /proc/cpuinfo of our own, listing `flags`."""
-    def write(flags: str) -> None:
-        path = tmp_path / "cpuinfo"
-        path.write_text(f"processor\t: 0\nmodel name\t: Test CPU @ 2.00GHz\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
-        monkeypatch.setattr("pix2pix.machine.CPUINFO", path)
-    return write
 
 
 def test_a_cpu_without_bf16_hardware_is_named_by_its_vector_width_alone(fake_cpuinfo):

@@ -68,14 +68,12 @@ def test_export_ships_an_fp16_generator_and_critic_with_metadata(dataset, tmp_pa
 
 @pytest.mark.parametrize(("flags", "amp"), [("fpu avx2 avx512f avx512bw", "fp32"), ("fpu avx512f avx512_bf16", "bf16"),
                                            ("fpu avx512f amx_bf16 amx_tile", "bf16")])
-def test_amp_auto_trains_in_bf16_only_on_cpus_that_have_it(dataset, tmp_path, monkeypatch, flags, amp):
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: {flags}\n")
-    monkeypatch.setattr("pix2pix.machine.CPUINFO", cpuinfo)
+def test_amp_auto_trains_in_bf16_only_on_cpus_that_have_it(dataset, tmp_path, fake_cpuinfo, flags, amp):
+    fake_cpuinfo(flags)
     export = tmp_path / "auto.safetensors"
     run(dataset, tmp_path, "auto", "--max-steps", "1", "--device", "cpu", "--export", str(export))  # --amp auto, the default
     training = load_generator(export)[1].training
-    assert training["amp"] == amp and training["device"].startswith("Test CPU (")
+    assert training["amp"] == amp and training["device"].startswith("Test CPU @ 2.00GHz (")
 
 
 def test_a_second_run_with_the_same_name_is_refused(dataset, tmp_path):
